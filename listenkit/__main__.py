@@ -1,0 +1,5 @@
+"""``python -m listenkit`` runs the command line."""
+
+from listenkit.cli import run
+
+run()

@@ -1,0 +1,72 @@
+"""Every tunable number of the analysis, declared in one place with its range.
+
+``calibration/tune.py`` sweeps the ranges declared here (``field(metadata={"range": ...})``) and
+records in ``calibration/README.md`` why each default was chosen. The five conversation constants of
+DEFINITIONS.md live in :class:`Rules` with the contract's values as defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+def _p(default: Any, lo: Any, hi: Any, doc: str) -> Any:
+    """A tunable parameter: default, inclusive range, one-line meaning."""
+    return field(default=default, metadata={"range": (lo, hi), "doc": doc})
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The conversation constants of DEFINITIONS.md, in seconds (defaults are the contract's)."""
+
+    pause_bridge: float = _p(0.2, 0.0, 1.0, "a speaker's pause shorter than this does not end a talkspurt")
+    bc_max: float = _p(1.0, 0.2, 3.0, "a talkspurt shorter than this can be a backchannel")
+    bc_gap: float = _p(1.0, 0.0, 3.0, "how close around a silent backchannel the other speaker must be")
+    handover_max: float = _p(0.5, 0.0, 2.0, "an overlap this short at the end of the other's talk is a handover")
+    silence_min: float = _p(3.0, 0.5, 30.0, "nobody speaking this long is a silence")
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Tunable parameters of the signal analysis (voice activity, features, diarization)."""
+
+    # voice activity
+    vad_mode: int = _p(2, 0, 3, "webrtcvad aggressiveness (0 = keeps most speech, 3 = drops most non-speech)")
+    vad_gate_db: float = _p(6.0, 0.0, 15.0, "energy gate above the adaptive noise floor, dB")
+    vad_onset_frames: int = _p(3, 1, 10, "speech frames (10 ms) in a window needed to start speech")
+    vad_offset_frames: int = _p(15, 3, 60, "non-speech frames (10 ms) needed to end speech")
+    vad_min_speech_s: float = _p(0.12, 0.0, 0.5, "speech runs shorter than this are dropped, s")
+    # diarization
+    max_speakers: int = _p(6, 1, 6, "largest speaker count considered when it is not given")
+    window_s: float = _p(1.2, 0.5, 3.0, "length of the windows described for clustering, s")
+    switch_penalty: float = _p(12.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
+    overlap_penalty: float = _p(3.0, -5.0, 15.0, "log-likelihood cost of the 'two voices at once' state, nats")
+    gmm_components: int = _p(16, 2, 64, "Gaussian components per speaker model")
+
+
+DEFAULT_RULES = Rules()
+DEFAULT_PARAMS = AnalysisParams()
+
+
+def parameter_ranges(cls: type) -> dict[str, tuple[Any, Any]]:
+    """The declared ``(low, high)`` range of each tunable field of ``cls``."""
+    return {f.name: f.metadata["range"] for f in fields(cls) if "range" in f.metadata}
+
+
+def with_overrides(obj: Any, **overrides: Any) -> Any:
+    """A copy of a params dataclass with some fields replaced, checked against declared ranges.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a value outside the declared range.
+    """
+    ranges = parameter_ranges(type(obj))
+    for name, value in overrides.items():
+        if name not in ranges:
+            raise ValueError(f"unknown parameter {name!r}")
+        lo, hi = ranges[name]
+        if not lo <= value <= hi:
+            raise ValueError(f"{name}={value!r} is outside its range [{lo}, {hi}]")
+    return replace(obj, **overrides)
