@@ -50,9 +50,171 @@ AUDIO_DETAIL_READ_FAILED = "decoding failed after {read_s:.1f} s: {reason}"
 # Terminal summary (listenkit.summary)
 # ---------------------------------------------------------------------------------------------------
 
+def format_clock(seconds: float) -> str:
+    """A duration or time of day in a recording as ``m:ss`` (``h:mm:ss`` from one hour on)."""
+    total = max(0, int(round(seconds)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_percent(share: float) -> str:
+    """A share 0..1 as a whole percentage, ``"41%"``."""
+    return f"{round(share * 100):d}%"
+
+
+def speaker_name(speaker_id: str, label: str | None) -> str:
+    """How a speaker is called on screen: the label (``"you"``) when set, else the id."""
+    return label or speaker_id
+
+
+SUMMARY_TITLE = "Conversation summary: {source} ({length})"
+SUMMARY_NO_CONVERSATION = "No conversation was found in {source} ({length}): nobody was heard speaking."
+SUMMARY_COL_SPEAKER = "Speaker"
+SUMMARY_COL_TALK = "Talk time"
+SUMMARY_COL_SHARE = "Share"
+SUMMARY_COL_BAR = "Balance"
+SUMMARY_COL_INTERRUPTIONS = "Interruptions made / received"
+SUMMARY_COL_BACKCHANNELS = "Backchannels given"
+SUMMARY_BALANCE = "Balance"
+SUMMARY_SPEAKERS = "Speakers"
+SUMMARY_FEEDBACK = "Suggestions"
+SUMMARY_KEY_LENGTH = "Length"
+SUMMARY_KEY_SILENCES = "Silences"
+SUMMARY_KEY_MONOLOGUE = "Longest monologue"
+SUMMARY_KEY_HANDOVERS = "Handovers"
+SUMMARY_KEY_GAP = "Median response gap"
+SUMMARY_NONE = "none"
+SUMMARY_NOT_MEASURED = "not measured (no change of speaker)"
+
+
+def summary_speaker_line(name: str, talk_s: float, share: float, made: int, received: int, backchannels: int) -> str:
+    """One speaker in the plain-text summary."""
+    return (
+        f"{name}: talk {format_clock(talk_s)}, {format_percent(share)}; "
+        f"interruptions made {made}, received {received}; backchannels given {backchannels}"
+    )
+
+
+def summary_silences(count: int, total_s: float) -> str:
+    """The silences key number: ``"2 (9 s in all)"`` or ``"none"``."""
+    if count == 0:
+        return SUMMARY_NONE
+    return f"{count} ({total_s:.0f} s in all)"
+
+
+def summary_monologue(name: str, duration_s: float, start_s: float) -> str:
+    """The longest monologue key number: who, how long, from when."""
+    return f"{name}, {format_clock(duration_s)} from {format_clock(start_s)}"
+
+
+def summary_gap(median_s: float | None) -> str:
+    """The median response gap key number, seconds."""
+    if median_s is None:
+        return SUMMARY_NOT_MEASURED
+    return f"{median_s:.2f} s"
+
+
 # ---------------------------------------------------------------------------------------------------
 # Feedback (listenkit.feedback)
 # ---------------------------------------------------------------------------------------------------
+
+FEEDBACK_NO_CONVERSATION = "No conversation was found: nobody was heard speaking."
+
+
+def _times(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def feedback_one_voice(name: str, talk_s: float, *, you: bool) -> str:
+    """Only one person spoke."""
+    if you:
+        return f"Only your voice was heard ({format_clock(talk_s)} of talk)."
+    return f"Only one voice was heard: {name} spoke for {format_clock(talk_s)}."
+
+
+def feedback_balance_you(share: float, fair: float, state: str) -> str:
+    """The enrolled speaker's share against an even share; ``state`` is "balanced", "above" or "below"."""
+    p, f = format_percent(share), format_percent(fair)
+    if state == "above":
+        return (
+            f"You spoke {p} of the time, more than an even share of {f}. "
+            "Leaving a little more room could invite the others in."
+        )
+    if state == "below":
+        return (
+            f"You spoke {p} of the time, less than an even share of {f}. "
+            "Your voice is welcome too - the others may enjoy hearing more from you."
+        )
+    return f"You spoke {p} of the time, close to an even share of {f}: nicely balanced."
+
+
+def feedback_balance_even(parts: list[tuple[str, float]], fair: float) -> str:
+    """Every speaker was within the balance band of an even share."""
+    listed = ", ".join(f"{name} {format_percent(share)}" for name, share in parts)
+    return f"The talking was well shared: {listed} (an even share is {format_percent(fair)})."
+
+
+def feedback_balance_uneven(name: str, share: float, fair: float, parts: list[tuple[str, float]]) -> str:
+    """One speaker talked clearly more than an even share (the others are listed for context)."""
+    listed = ", ".join(f"{n} {format_percent(s)}" for n, s in parts)
+    return (
+        f"{name} spoke {format_percent(share)} of the time, more than an even share of "
+        f"{format_percent(fair)} ({listed}). Inviting the quieter voices in could make it more of an exchange."
+    )
+
+
+def feedback_monologue(name: str, duration_s: float, start_s: float, *, you: bool) -> str:
+    """A notably long turn."""
+    if you:
+        return (
+            f"Your longest turn ran {format_clock(duration_s)} (from {format_clock(start_s)}). "
+            "A brief check-in during long stretches lets others join."
+        )
+    return f"The longest turn was {name}'s: {format_clock(duration_s)} from {format_clock(start_s)}."
+
+
+def feedback_interruptions_you(made: int, successful: int) -> str:
+    """The enrolled speaker came in while someone was still talking (``made`` > 0)."""
+    kept = f", and kept going {_times(successful, 'time', 'times')}" if successful else ""
+    return (
+        f"You came in while someone was still talking {_times(made, 'time', 'times')}{kept}. "
+        "A short pause before answering gives others room to finish."
+    )
+
+
+FEEDBACK_NO_INTERRUPTIONS_YOU = "You let others finish their thoughts: no interruptions from you."
+
+
+def feedback_interruptions_all(total: int, parts: list[tuple[str, int]]) -> str:
+    """Interruptions in the conversation, by speaker (``total`` > 0)."""
+    listed = ", ".join(f"{name} {n}" for name, n in parts)
+    return f"Someone came in while another was still talking {_times(total, 'time', 'times')} ({listed})."
+
+
+def feedback_backchannels_you(given: int) -> str:
+    """Backchannels the enrolled speaker gave (``given`` > 0): appreciative."""
+    return (
+        f"You gave {_times(given, 'backchannel', 'backchannels')} (like \"mm-hm\" or \"yeah\"): "
+        "signs that you were listening."
+    )
+
+
+def feedback_backchannels_all(parts: list[tuple[str, int]]) -> str:
+    """Backchannels given per speaker (only speakers who gave some): appreciative."""
+    listed = ", ".join(f"{name} gave {n}" for name, n in parts)
+    return f"Listening signals (\"mm-hm\", \"yeah\"): {listed}."
+
+
+def feedback_silences(count: int, longest_s: float) -> str:
+    """Silences (``count`` > 0): appreciative, never counted against anyone."""
+    if count == 1:
+        return f"There was one quiet moment ({longest_s:.0f} s). Pauses like this give room to think."
+    return (
+        f"There were {count} quiet moments (the longest {longest_s:.0f} s). "
+        "Pauses like these give room to think."
+    )
+
 
 # ---------------------------------------------------------------------------------------------------
 # Live mode (listenkit.live)
