@@ -52,7 +52,7 @@ AUDIO_DETAIL_READ_FAILED = "decoding failed after {read_s:.1f} s: {reason}"
 
 def format_clock(seconds: float) -> str:
     """A duration or time of day in a recording as ``m:ss`` (``h:mm:ss`` from one hour on)."""
-    total = max(0, int(round(seconds)))
+    total = max(0, int(seconds + 0.5))
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -74,8 +74,8 @@ SUMMARY_COL_SPEAKER = "Speaker"
 SUMMARY_COL_TALK = "Talk time"
 SUMMARY_COL_SHARE = "Share"
 SUMMARY_COL_BAR = "Balance"
-SUMMARY_COL_INTERRUPTIONS = "Interruptions made / received"
-SUMMARY_COL_BACKCHANNELS = "Backchannels given"
+SUMMARY_COL_INTERRUPTIONS = "Interruptions\nmade / received"
+SUMMARY_COL_BACKCHANNELS = "Backchannels\ngiven"
 SUMMARY_BALANCE = "Balance"
 SUMMARY_SPEAKERS = "Speakers"
 SUMMARY_FEEDBACK = "Suggestions"
@@ -124,6 +124,11 @@ FEEDBACK_NO_CONVERSATION = "No conversation was found: nobody was heard speaking
 
 def _times(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def _count_times(n: int) -> str:
+    """``"once"``, ``"twice"``, ``"3 times"``."""
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def feedback_one_voice(name: str, talk_s: float, *, you: bool) -> str:
@@ -176,9 +181,12 @@ def feedback_monologue(name: str, duration_s: float, start_s: float, *, you: boo
 
 def feedback_interruptions_you(made: int, successful: int) -> str:
     """The enrolled speaker came in while someone was still talking (``made`` > 0)."""
-    kept = f", and kept going {_times(successful, 'time', 'times')}" if successful else ""
+    if made == 1:
+        kept = " and kept going" if successful else ""
+    else:
+        kept = f" ({successful} of those times you kept going)" if successful else ""
     return (
-        f"You came in while someone was still talking {_times(made, 'time', 'times')}{kept}. "
+        f"You came in while someone was still talking {_count_times(made)}{kept}. "
         "A short pause before answering gives others room to finish."
     )
 
@@ -188,8 +196,8 @@ FEEDBACK_NO_INTERRUPTIONS_YOU = "You let others finish their thoughts: no interr
 
 def feedback_interruptions_all(total: int, parts: list[tuple[str, int]]) -> str:
     """Interruptions in the conversation, by speaker (``total`` > 0)."""
-    listed = ", ".join(f"{name} {n}" for name, n in parts)
-    return f"Someone came in while another was still talking {_times(total, 'time', 'times')} ({listed})."
+    listed = ", ".join(f"{name} {_count_times(n)}" for name, n in parts)
+    return f"Someone came in while another was still talking {_count_times(total)}: {listed}."
 
 
 def feedback_backchannels_you(given: int) -> str:
