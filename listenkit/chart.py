@@ -202,8 +202,8 @@ def key_numbers(session: Session) -> KeyNumbers:
         silences=_first_count(m.get("silences"), len(silences)),
         silence_s=sum(e.end - e.start for e in silences),
     )
-    if isinstance(m.get("silences"), dict) and _float(m["silences"].get("total_s")) is not None:
-        numbers.silence_s = float(m["silences"]["total_s"])
+    if _float(m.get("silence_total_s")) is not None:
+        numbers.silence_s = float(m["silence_total_s"])
     mono = m.get("longest_monologue")
     if isinstance(mono, dict) and _float(mono.get("duration_s")) is not None:
         numbers.longest_monologue_s = float(mono["duration_s"])
