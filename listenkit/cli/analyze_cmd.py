@@ -1,0 +1,47 @@
+"""``listenkit analyze AUDIO``: analyse a recorded conversation and print how the talking was shared."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import wording
+from .common import check_output_path, progress_bar, stdout_console
+
+
+def _speaker_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(wording.BAD_SPEAKER_COUNT.format(value=text)) from None
+    if not 1 <= n <= 6:
+        raise argparse.ArgumentTypeError(wording.BAD_SPEAKER_COUNT.format(value=text))
+    return n
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``analyze`` sub-command."""
+    p = sub.add_parser("analyze", help=wording.ANALYZE_HELP, description=wording.ANALYZE_HELP)
+    p.add_argument("audio", metavar="AUDIO", help=wording.ANALYZE_AUDIO_HELP)
+    p.add_argument("--speakers", metavar="N", type=_speaker_count, help=wording.ANALYZE_SPEAKERS_HELP)
+    p.add_argument("--json", metavar="PATH", help=wording.ANALYZE_JSON_HELP)
+    p.add_argument("--rttm", metavar="PATH", help=wording.ANALYZE_RTTM_HELP)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse the file, print the summary, write the requested files."""
+    from ..pipeline import analyze
+    from ..sources import FileSource
+    from ..summary import render_summary
+
+    json_path = check_output_path(args.json)
+    rttm_path = check_output_path(args.rttm)
+    source = FileSource(args.audio)
+    with progress_bar(source.duration_s, label=wording.ANALYZING.format(name=source.name)) as tick:
+        session = analyze(source, num_speakers=args.speakers, progress=tick)
+    if json_path is not None:
+        session.write_json(json_path)
+    if rttm_path is not None:
+        session.write_rttm(rttm_path)
+    render_summary(session, stdout_console())
+    return 0

@@ -1,0 +1,61 @@
+"""Helpers shared by the sub-commands: checking output paths early, terminal consoles, progress."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .. import wording
+from ..errors import OutputError
+
+
+def check_output_path(path: str | Path | None) -> Path | None:
+    """Fail before any work when an output file could not be written later.
+
+    Raises
+    ------
+    OutputError
+        The folder does not exist, or the path is a folder.
+    """
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{p}: {wording.OUTPUT_IS_DIR}")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{p}: {wording.OUTPUT_NO_FOLDER.format(folder=folder)}")
+    return p
+
+
+def stdout_console():
+    """A rich console on stdout (colour and layout only when stdout is a terminal)."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@contextmanager
+def progress_bar(total_s: float, *, label: str, min_total_s: float = 60.0) -> Iterator[Callable[[float], None]]:
+    """A progress bar on stderr for long inputs on a terminal; a no-op callback otherwise.
+
+    Yields a callback taking the seconds of audio processed so far.
+    """
+    if total_s < min_total_s or not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
+        task = prog.add_task(label, total=total_s)
+        yield lambda done: prog.update(task, completed=min(done, total_s))

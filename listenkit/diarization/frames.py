@@ -1,0 +1,124 @@
+"""Per-frame speaker features and the ~1 s windows that clustering describes.
+
+Input is what the streaming stages stored: log-mel rows (see :mod:`listenkit.features`) and the voice
+activity decision of each 10 ms frame. Everything here is a pure function of those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..features import deltas, mfcc
+
+N_CEPS = 19  # c1..c19: c0 (overall level) is left out, it says more about distance to the mic than the voice
+
+
+@dataclass
+class FrameFeatures:
+    """Normalised cepstral features of the speech frames.
+
+    Attributes
+    ----------
+    index : ndarray of int, shape (n_speech,)
+        Frame index (10 ms hops) of each speech frame, increasing.
+    ceps : ndarray, shape (n_speech, 19)
+        Mean- and variance-normalised MFCC c1..c19.
+    full : ndarray, shape (n_speech, 38)
+        ``ceps`` with their deltas: what the speaker models see.
+    mean, std : ndarray, shape (19,)
+        The normalisation applied (to normalise synthetic overlap frames the same way).
+    """
+
+    index: np.ndarray
+    ceps: np.ndarray
+    full: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+
+
+def speech_features(log_mel: np.ndarray, speech: np.ndarray) -> FrameFeatures:
+    """Cepstral features of the speech frames, normalised over the speech of this recording.
+
+    Parameters
+    ----------
+    log_mel : ndarray, shape (n_frames, 40)
+        Natural-log mel-band powers per 10 ms frame.
+    speech : ndarray of bool, shape (n_frames,)
+        Voice activity per frame.
+    """
+    index = np.flatnonzero(speech)
+    ceps_all = mfcc(log_mel, N_CEPS + 1)[:, 1:]
+    if index.size == 0:
+        empty = np.zeros((0, N_CEPS), np.float32)
+        return FrameFeatures(index, empty, np.zeros((0, 2 * N_CEPS), np.float32), np.zeros(N_CEPS), np.ones(N_CEPS))
+    mean = ceps_all[index].mean(axis=0)
+    std = ceps_all[index].std(axis=0) + 1e-3
+    norm = (ceps_all - mean) / std
+    d = deltas(norm)
+    ceps = norm[index].astype(np.float32)
+    full = np.hstack([ceps, d[index]]).astype(np.float32)
+    return FrameFeatures(index, ceps, full, mean, std)
+
+
+def normalise_log_mel(log_mel: np.ndarray, ff: FrameFeatures) -> np.ndarray:
+    """Features (38 per frame) of a contiguous block of log-mel rows, normalised like ``ff``."""
+    c = (mfcc(log_mel, N_CEPS + 1)[:, 1:] - ff.mean) / ff.std
+    return np.hstack([c, deltas(c)]).astype(np.float32)
+
+
+@dataclass
+class Windows:
+    """Speech cut into short windows, each described by the mean and spread of its cepstra.
+
+    Attributes
+    ----------
+    bounds : ndarray of int, shape (n_windows, 2)
+        ``[first, last + 1)`` positions in the speech-frame arrays of :class:`FrameFeatures`.
+    vectors : ndarray, shape (n_windows, 38)
+        Per window mean and standard deviation of c1..c19, z-scored across windows.
+    """
+
+    bounds: np.ndarray
+    vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.bounds.shape[0])
+
+
+def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30, min_frames: int = 30) -> Windows:
+    """Cut the speech frames into windows of about ``window_frames`` frames.
+
+    A pause of ``break_frames`` or more always ends a window (a new speaker often starts after a
+    pause); a stretch of speech is split into equal windows close to ``window_frames`` long. Windows
+    shorter than ``min_frames`` are left out (too little to describe a voice); the re-segmentation
+    labels their frames later.
+    """
+    n = ff.index.size
+    if n == 0:
+        return Windows(np.zeros((0, 2), int), np.zeros((0, 2 * N_CEPS), np.float32))
+    breaks = np.flatnonzero(np.diff(ff.index) >= break_frames) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [n]))
+    bounds = []
+    for s, e in zip(starts, ends):
+        length = e - s
+        if length < min_frames:
+            continue
+        pieces = max(1, int(round(length / window_frames)))
+        cuts = np.linspace(s, e, pieces + 1).round().astype(int)
+        bounds.extend(zip(cuts[:-1], cuts[1:]))
+    if not bounds:
+        return Windows(np.zeros((0, 2), int), np.zeros((0, 2 * N_CEPS), np.float32))
+    b = np.asarray(bounds, dtype=int)
+    # mean and spread of each window from cumulative sums (no per-window Python work on frames)
+    c = ff.ceps.astype(np.float64)
+    cs = np.vstack([np.zeros((1, c.shape[1])), np.cumsum(c, axis=0)])
+    cs2 = np.vstack([np.zeros((1, c.shape[1])), np.cumsum(c * c, axis=0)])
+    cnt = (b[:, 1] - b[:, 0])[:, None]
+    mu = (cs[b[:, 1]] - cs[b[:, 0]]) / cnt
+    var = np.maximum((cs2[b[:, 1]] - cs2[b[:, 0]]) / cnt - mu * mu, 1e-6)
+    v = np.hstack([mu, np.sqrt(var)])
+    v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
+    return Windows(b, v.astype(np.float32))
