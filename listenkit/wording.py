@@ -35,6 +35,19 @@ AUDIO_NOT_AUDIO = "not an audio file listenkit can read (WAV, FLAC, OGG/Vorbis, 
 AUDIO_TRUNCATED = "the audio data ends early or is damaged ({detail})"
 AUDIO_NAN = "the audio holds invalid samples (NaN or infinity) near {seconds:.1f} s"
 AUDIO_BAD_RATE = "unsupported sample rate {rate} Hz (need 1000 Hz or more)"
+
+# output files and arguments
+OUTPUT_IS_DIR = "is a folder; give a file name for the output"
+OUTPUT_NO_FOLDER = "cannot write here: folder {folder} does not exist"
+BAD_SPEAKER_COUNT = "the number of speakers must be a whole number from 1 to 6, not {value!r}"
+
+# analyze command
+ANALYZE_HELP = "Analyse a recorded conversation: who talked how much, interruptions, backchannels, silences."
+ANALYZE_AUDIO_HELP = "the recording (WAV, FLAC, OGG/Vorbis or MP3; any sample rate; mono or more channels)"
+ANALYZE_SPEAKERS_HELP = "how many people speak, if you know (1-6); found automatically otherwise"
+ANALYZE_JSON_HELP = "also write the session file (listenkit.session/1 JSON) here"
+ANALYZE_RTTM_HELP = "also write who-spoke-when as RTTM here"
+ANALYZING = "Listening to {name}"
 AUDIO_BAD_SHAPE = "audio samples must be 1-D, or 2-D as (samples, channels); got shape {shape}"
 # details that fill the {detail} / {reason} slots above
 AUDIO_DETAIL_NOT_REGULAR = "not a regular file"
