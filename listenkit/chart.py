@@ -286,7 +286,9 @@ def _clock_formatter():
 # ---------------------------------------------------------------------------------------------------
 
 
-def draw_balance_chart(session: Session, path: str | Path | None = None, *, fig: "Figure | None" = None) -> "Figure":
+def draw_balance_chart(
+    session: Session, path: str | Path | None = None, *, fig: "Figure | None" = None, compact: bool = False
+) -> "Figure":
     """Draw how the talking was shared in one conversation.
 
     A timeline with one lane per speaker (the user on top, named "You" when known) plus an overlap
@@ -303,6 +305,8 @@ def draw_balance_chart(session: Session, path: str | Path | None = None, *, fig:
         Also write the figure here; ``.png``, ``.svg`` or ``.pdf`` (atomically, mode 0600).
     fig : matplotlib.figure.Figure, optional
         Draw into this figure (it is cleared) instead of a new one.
+    compact : bool
+        Leave out the title and the key-numbers panel (for pages that show them as text, like the report).
 
     Returns
     -------
@@ -319,7 +323,7 @@ def draw_balance_chart(session: Session, path: str | Path | None = None, *, fig:
     if not session.segments:
         fig = _draw_empty(session, numbers, fig)
     else:
-        fig = _draw_balance(session, numbers, fig)
+        fig = _draw_balance(session, numbers, fig, compact)
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -339,24 +343,33 @@ def _draw_empty(session: Session, numbers: KeyNumbers, fig: "Figure | None") -> 
 NUMBER_LINE_IN = 0.34  # height of one key-number line, inches
 
 
-def _draw_balance(session: Session, numbers: KeyNumbers, fig: "Figure | None") -> "Figure":
+def _draw_balance(session: Session, numbers: KeyNumbers, fig: "Figure | None", compact: bool) -> "Figure":
     from matplotlib.gridspec import GridSpec
 
     n = len(numbers.speakers)
     lanes = n + (0.7 if n >= 2 else 0.0)  # the overlap lane is drawn for two or more speakers
     timeline_h = 0.62 * lanes + 1.0  # lanes, axis and legend
-    n_lines = len(wording.key_number_lines(numbers))
-    lower_h = max(NUMBER_LINE_IN * (n_lines + 0.6), 0.5 * n + 0.9)
-    fig = _new_figure(fig, (12.0, 1.0 + timeline_h + lower_h + 0.35))
+    if compact:  # no title and no numbers panel: the page around the chart shows them
+        lower_h = 0.5 * n + 0.9
+        top_h = 0.45
+    else:
+        n_lines = len(wording.key_number_lines(numbers))
+        lower_h = max(NUMBER_LINE_IN * (n_lines + 0.6), 0.5 * n + 0.9)
+        top_h = 1.25
+    width = 10.0 if compact else 12.0
+    fig = _new_figure(fig, (width, top_h + timeline_h + lower_h + 0.45))
     total_h = fig.get_figheight()
     grid = GridSpec(
         2, 2, figure=fig, height_ratios=(timeline_h, lower_h), width_ratios=(1.15, 1.0),
-        left=0.11, right=0.97, top=1 - 1.25 / total_h, bottom=0.35 / total_h, hspace=0.95 / timeline_h, wspace=0.22,
+        left=0.12, right=0.97, top=1 - top_h / total_h, bottom=0.35 / total_h, hspace=0.95 / timeline_h, wspace=0.22,
     )
-    _draw_title(fig, session, numbers)
     _draw_timeline(fig.add_subplot(grid[0, :]), session, numbers)
-    _draw_shares(fig.add_subplot(grid[1, 0]), numbers)
-    _draw_numbers(fig.add_subplot(grid[1, 1]), numbers, line_frac=NUMBER_LINE_IN / lower_h)
+    if compact:
+        _draw_shares(fig.add_subplot(grid[1, :]), numbers)
+    else:
+        _draw_title(fig, session, numbers)
+        _draw_shares(fig.add_subplot(grid[1, 0]), numbers)
+        _draw_numbers(fig.add_subplot(grid[1, 1]), numbers, line_frac=NUMBER_LINE_IN / lower_h)
     return fig
 
 
