@@ -405,6 +405,15 @@ HISTORY_FORGET_NEEDS_ONE = "say which session to forget: an ID, or --all (not bo
 SESSION_REF_NOT_FOUND = "no such session file, and not a history id (ids are whole numbers; see 'listenkit history')"
 
 
+HISTORY_BAD_ID = "{value!r} is not a session id (ids are whole numbers; see 'listenkit history')"
+HISTORY_BAD_LIMIT = "{value!r} is not a number of sessions (a whole number, 1 or more)"
+
+
+def history_count(total: int, yours: int | None) -> str:
+    """A history table count: ``"7"``, or ``"7 (you 2)"`` when your voice was known."""
+    return str(total) if yours is None else f"{total} (you {yours})"
+
+
 def history_date(saved_at) -> str:
     """A history table date in local time: ``"2026-11-22 14:05"``."""
     return f"{saved_at.astimezone():%Y-%m-%d %H:%M}"
