@@ -34,7 +34,7 @@ def _speakers(session: Session) -> list[SpeakerSummary]:
 
 def _metrics(session: Session) -> dict[str, Any]:
     """The session's metrics; recomputed from its segments (default rules) when missing."""
-    if session.metrics.get("per_speaker") is not None:
+    if isinstance(session.metrics.get("per_speaker"), dict):
         return session.metrics
     from .conversation import analyze_conversation
     from .metrics import compute_metrics
@@ -67,32 +67,42 @@ def bar_widths(shares: list[float], width: int) -> list[int]:
     return out
 
 
+def _num(value: Any, default: float = 0.0) -> float:
+    """A number from a (possibly hand-edited) session file, ``default`` when it is not one."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return default
+
+
 def _key_numbers(session: Session, metrics: dict[str, Any]) -> list[tuple[str, str]]:
     mono = metrics.get("longest_monologue")
-    mono_text = (
-        wording.summary_monologue(session.label_of(mono["speaker"]), mono["duration_s"], mono["start"])
-        if mono
-        else wording.SUMMARY_NONE
-    )
-    gap = (metrics.get("response_gap") or {}).get("median_s")
+    if isinstance(mono, dict) and isinstance(mono.get("speaker"), str):
+        mono_text = wording.summary_monologue(
+            session.label_of(mono["speaker"]), _num(mono.get("duration_s")), _num(mono.get("start"))
+        )
+    else:
+        mono_text = wording.SUMMARY_NONE
+    gap_stats = metrics.get("response_gap")
+    gap = gap_stats.get("median_s") if isinstance(gap_stats, dict) else None
     return [
         (wording.SUMMARY_KEY_LENGTH, wording.format_clock(session.duration_s)),
         (
             wording.SUMMARY_KEY_SILENCES,
-            wording.summary_silences(int(metrics.get("silences", 0)), float(metrics.get("silence_total_s", 0.0))),
+            wording.summary_silences(int(_num(metrics.get("silences"))), _num(metrics.get("silence_total_s"))),
         ),
         (wording.SUMMARY_KEY_MONOLOGUE, mono_text),
-        (wording.SUMMARY_KEY_HANDOVERS, str(int(metrics.get("handovers", 0)))),
-        (wording.SUMMARY_KEY_GAP, wording.summary_gap(gap)),
+        (wording.SUMMARY_KEY_HANDOVERS, str(int(_num(metrics.get("handovers"))))),
+        (wording.SUMMARY_KEY_GAP, wording.summary_gap(gap if isinstance(gap, (int, float)) else None)),
     ]
 
 
 def _counts(metrics: dict[str, Any], speaker_id: str) -> tuple[int, int, int]:
-    d = (metrics.get("per_speaker") or {}).get(speaker_id, {})
+    d = metrics["per_speaker"].get(speaker_id)
+    d = d if isinstance(d, dict) else {}
     return (
-        int(d.get("interruptions_made", 0)),
-        int(d.get("interruptions_received", 0)),
-        int(d.get("backchannels_given", 0)),
+        int(_num(d.get("interruptions_made"))),
+        int(_num(d.get("interruptions_received"))),
+        int(_num(d.get("backchannels_given"))),
     )
 
 

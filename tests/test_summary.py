@@ -111,3 +111,17 @@ def test_missing_metrics_are_recomputed_from_the_segments():
 )
 def test_bar_widths(shares, width, expected):
     assert bar_widths(shares, width) == expected
+
+
+def test_hand_edited_metrics_do_not_crash_the_summary():
+    session = _session()
+    session.metrics = {
+        "per_speaker": {"S1": "garbage", "S2": {"interruptions_made": "x"}},
+        "longest_monologue": {"speaker": 3},
+        "response_gap": [1, 2],
+        "silences": None,
+        "handovers": "many",
+    }
+    text = summary_text(session)
+    assert "Longest monologue: none" in text and "Handovers: 0" in text
+    assert "Median response gap: not measured" in text
