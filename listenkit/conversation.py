@@ -31,9 +31,8 @@ Choices where the text leaves room (each is tested in ``tests/test_conversation.
   turn. One of another speaker takes the floor unless it is an unsuccessful interruption (B gave up:
   by the text, the floor is taken "by handover or by successful interruption") or it starts together
   with a talkspurt of the holder that lasts at least as long; such talkspurts belong to no turn.
-  A turn runs from its first talkspurt's
-  start to its last talkspurt's end; turns may overlap (a successful interruption starts a turn before
-  the interrupted one ends).
+  A turn runs from its first talkspurt's start to its last talkspurt's end; turns may overlap (a
+  successful interruption starts a turn before the interrupted one ends).
 * **Handover events.** Every change of floor that is not a successful interruption is a ``"handover"``
   event (``by`` = the incoming speaker, ``of`` = the outgoing holder): the overlapped handovers that
   the definition names (overlap shorter than HANDOVER_MAX) *and* plain floor changes after a gap.
