@@ -124,7 +124,18 @@ def activity_spans(session: Session) -> tuple[list[tuple[float, float]], list[tu
             overlap_start = time
         elif before >= 2 > active and time > overlap_start:
             overlap.append((overlap_start, time))
-    return speech, overlap
+    return _join(speech), _join(overlap)
+
+
+def _join(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted spans with touching neighbours merged (one speaker ending as another starts)."""
+    out: list[tuple[float, float]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _speaker_ids(session: Session) -> list[str]:

@@ -134,6 +134,7 @@ def render_report_html(session: Session) -> str:
         "<body><main>",
         f'<header><h1>{_e(wording.CHART_TITLE)}</h1><p class="meta">{_e(subtitle)}</p></header>',
         f'<section class="chart">{chart_svg(session)}</section>',
+        "" if session.segments else f'<section class="empty"><h2>{_e(wording.CHART_EMPTY_TITLE)}</h2></section>',
         '<div class="grid">',
         _numbers_html(numbers),
         _feedback_html(session.feedback),
