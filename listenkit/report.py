@@ -60,6 +60,7 @@ def chart_svg(session: Session) -> str:
     """The balance chart as an inline ``<svg>`` element that scales to its container's width."""
     svg = figure_bytes(draw_balance_chart(session, compact=True), "svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]  # drop the XML declaration and DOCTYPE
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)  # RDF boilerplate
     head_end = svg.index(">")
     head = re.sub(r'\s(width|height)="[^"]*"', "", svg[:head_end])
     label = _e(wording.REPORT_CHART_LABEL)
