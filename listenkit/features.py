@@ -13,7 +13,7 @@ overlap model is built by adding two speakers' mel powers, which MFCCs alone can
 from __future__ import annotations
 
 import numpy as np
-from scipy.fft import dct
+from scipy.fft import dct, rfft
 
 SAMPLE_RATE = 16000
 HOP = 160  # samples per 10 ms frame at 16 kHz
@@ -137,7 +137,7 @@ def log_mel_frames(frames: np.ndarray, window: np.ndarray, fb: np.ndarray) -> np
     step = 8192  # bound temporary memory
     for i in range(0, frames.shape[0], step):
         f = frames[i : i + step] * window
-        spec = np.fft.rfft(f, NFFT, axis=1)
+        spec = rfft(f, NFFT, axis=1)  # scipy keeps float32 in float32 (numpy would use float64)
         power = (spec.real**2 + spec.imag**2).astype(np.float32)
         np.log(np.maximum(power @ fb, _FLOOR), out=out[i : i + step, :-1])
         out[i : i + step, -1] = np.log(np.maximum(np.einsum("ij,ij->i", f, f), _FLOOR))

@@ -24,6 +24,9 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from .frames import FrameFeatures, Windows
 from .models import fit_gmm, score_matrix
 
+SUBSAMPLE = 3  # frames used when scoring windows: every third
+MODEL_FRAMES = 4000  # frames per cluster model during clustering
+
 
 def _frames_of(ff: FrameFeatures, win: Windows, members: np.ndarray) -> np.ndarray:
     parts = [ff.full[a:b] for a, b in win.bounds[members]]
@@ -32,11 +35,11 @@ def _frames_of(ff: FrameFeatures, win: Windows, members: np.ndarray) -> np.ndarr
 
 def _window_scores(ff: FrameFeatures, win: Windows, models: list) -> np.ndarray:
     """Mean frame log-likelihood of every window under every model, shape (n_windows, n_models)."""
-    lo, hi = win.bounds[:, 0], win.bounds[:, 1]
-    seg_idx = np.concatenate([np.arange(a, b) for a, b in win.bounds])
-    ll = score_matrix(models, ff.full[seg_idx])
-    cs = np.vstack([np.zeros((1, ll.shape[1])), np.cumsum(ll, axis=0)])
-    lengths = hi - lo
+    # every SUBSAMPLE-th frame of each window is enough for its mean log-likelihood
+    picks = [np.arange(a, b, SUBSAMPLE) for a, b in win.bounds]
+    lengths = np.array([p.size for p in picks])
+    ll = score_matrix(models, ff.full[np.concatenate(picks)])
+    cs = np.vstack([np.zeros((1, ll.shape[1])), np.cumsum(ll, axis=0, dtype=np.float64)])
     ends = np.cumsum(lengths)
     starts = ends - lengths
     return (cs[ends] - cs[starts]) / lengths[:, None]
@@ -65,7 +68,8 @@ def purify(ff: FrameFeatures, win: Windows, labels: np.ndarray, *, n_components:
         ids = [c for c in np.unique(labels) if np.sum(labels == c) >= min_windows]
         if len(ids) <= 1:
             return np.zeros_like(labels)
-        models = [fit_gmm(_frames_of(ff, win, np.flatnonzero(labels == c)), n_components) for c in ids]
+        models = [fit_gmm(_frames_of(ff, win, np.flatnonzero(labels == c)), n_components, max_frames=MODEL_FRAMES)
+                  for c in ids]
         new = np.asarray(ids)[np.argmax(_window_scores(ff, win, models), axis=1)]
         new = _compact(new)
         if np.array_equal(new, labels):
@@ -74,33 +78,48 @@ def purify(ff: FrameFeatures, win: Windows, labels: np.ndarray, *, n_components:
     return labels
 
 
-def cross_likelihood_distance(ff: FrameFeatures, win: Windows, labels: np.ndarray, *, n_components: int = 8
-                              ) -> np.ndarray:
-    """Held-out cross-likelihood distance between every pair of clusters, nats per frame.
+class CrossLikelihood:
+    """Held-out cross-likelihood distances between clusters, with models and scores cached.
 
-    Returns
-    -------
-    ndarray, shape (k, k)
-        Symmetric, zero diagonal; ``inf`` where a cluster has too few windows to hold some out.
+    A cluster is identified by its member windows; after a merge only the merged cluster's model is
+    trained again and only its rows and columns are scored again.
     """
-    ids = np.unique(labels)
-    k = ids.size
-    train, test = [], []
-    for c in ids:
-        members = np.flatnonzero(labels == c)
-        train.append(members[0::2])
-        test.append(members[1::2] if members.size > 1 else members)
-    models = [fit_gmm(_frames_of(ff, win, tr), n_components) for tr in train]
-    d = np.zeros((k, k))
-    means = []
-    for i in range(k):
-        x = _frames_of(ff, win, test[i])
-        means.append(score_matrix(models, x).mean(axis=0))  # mean LL of i's held-out frames under each model
-    m = np.asarray(means)  # m[i, j]
-    for i in range(k):
-        for j in range(i + 1, k):
-            d[i, j] = d[j, i] = (m[i, i] - m[i, j]) + (m[j, j] - m[j, i])
-    return d
+
+    def __init__(self, ff: FrameFeatures, win: Windows, n_components: int = 8) -> None:
+        self.ff, self.win, self.n_components = ff, win, n_components
+        self._models: dict[bytes, object] = {}
+        self._heldout: dict[bytes, np.ndarray] = {}
+        self._means: dict[tuple[bytes, bytes], float] = {}
+
+    def _prepare(self, members: np.ndarray) -> bytes:
+        key = members.tobytes()
+        if key not in self._models:
+            train = members[0::2]
+            test = members[1::2] if members.size > 1 else members
+            self._models[key] = fit_gmm(_frames_of(self.ff, self.win, train), self.n_components, max_frames=MODEL_FRAMES)
+            held = _frames_of(self.ff, self.win, test)
+            self._heldout[key] = held[:: max(1, held.shape[0] // MODEL_FRAMES)]
+        return key
+
+    def _mean(self, data_key: bytes, model_key: bytes) -> float:
+        pair = (data_key, model_key)
+        if pair not in self._means:
+            self._means[pair] = float(self._models[model_key].score_samples(self._heldout[data_key]).mean())
+        return self._means[pair]
+
+    def distances(self, labels: np.ndarray) -> np.ndarray:
+        """Distance between every pair of clusters 0..k-1 of ``labels``, nats/frame, shape (k, k).
+
+        d(i, j) = [mean LL_i - mean LL_j] over i's held-out frames + the same for j (zero diagonal).
+        """
+        k = int(labels.max()) + 1
+        keys = [self._prepare(np.flatnonzero(labels == c)) for c in range(k)]
+        d = np.zeros((k, k))
+        for i in range(k):
+            for j in range(i + 1, k):
+                a, b = keys[i], keys[j]
+                d[i, j] = d[j, i] = (self._mean(a, a) - self._mean(a, b)) + (self._mean(b, b) - self._mean(b, a))
+        return d
 
 
 def merge_clusters(ff: FrameFeatures, win: Windows, labels: np.ndarray, *, threshold: float,
@@ -119,13 +138,14 @@ def merge_clusters(ff: FrameFeatures, win: Windows, labels: np.ndarray, *, thres
     """
     labels = _compact(labels)
     history: list[float] = []
+    clr = CrossLikelihood(ff, win, n_components)
     while True:
         k = int(labels.max()) + 1 if labels.size else 0
         if k <= 1:
             break
         if num_speakers is not None and k <= num_speakers:
             break
-        d = cross_likelihood_distance(ff, win, labels, n_components=n_components)
+        d = clr.distances(labels)
         iu = np.triu_indices(k, 1)
         best = int(np.argmin(d[iu]))
         i, j = iu[0][best], iu[1][best]
