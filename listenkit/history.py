@@ -196,6 +196,20 @@ def _set_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.05)
 
 
+def _is_v0_layout(conn: sqlite3.Connection) -> bool:
+    tables = _user_tables(conn)
+    return not tables or (tables == {"sessions"} and {"id", "saved_at", "session_json"} <= _columns(conn, "sessions"))
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse, without writing, a database from a newer listenkit or one that is not a listenkit history."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise HistoryError(f"{path}: {wording.HISTORY_NEWER.format(found=version, known=SCHEMA_VERSION)}")
+    if (version == 0 and not _is_v0_layout(conn)) or (version > 0 and not _V1_TABLES <= _user_tables(conn)):
+        raise HistoryError(f"{path}: {wording.HISTORY_FOREIGN}")
+
+
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the schema to :data:`SCHEMA_VERSION` inside one write transaction."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -228,12 +242,11 @@ def _migrate_0_to_1(conn: sqlite3.Connection, path: Path) -> None:
     The early layout kept each session as one JSON text; version 1 stores its parts in tables.
     Ids and dates are kept. A damaged row stops the migration and leaves the file as it was.
     """
-    tables = _user_tables(conn)
-    if not tables:
+    if not _is_v0_layout(conn):
+        raise HistoryError(f"{path}: {wording.HISTORY_FOREIGN}")
+    if not _user_tables(conn):
         _create_v1(conn)
         return
-    if tables != {"sessions"} or not {"id", "saved_at", "session_json"} <= _columns(conn, "sessions"):
-        raise HistoryError(f"{path}: {wording.HISTORY_FOREIGN}")
     conn.execute("ALTER TABLE sessions RENAME TO sessions_v0")
     _create_v1(conn)
     for old_id, saved_at, text in conn.execute("SELECT id, saved_at, session_json FROM sessions_v0 ORDER BY id").fetchall():
@@ -267,10 +280,9 @@ def _open(db_path: str | Path | None, *, create: bool) -> Iterator[sqlite3.Conne
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA secure_delete = ON")
+        _check_schema(conn, path)  # before anything that writes: a file we refuse stays as it was
+        _migrate(conn, path)  # a failed migration rolls back to the very same bytes
         _set_wal(conn)
-        _migrate(conn, path)
-        if not _V1_TABLES <= _user_tables(conn):
-            raise HistoryError(f"{path}: {wording.HISTORY_FOREIGN}")
         yield conn
     except sqlite3.Error as exc:
         raise _sqlite_error(path, exc) from None
