@@ -17,7 +17,7 @@ in ``tests/test_sources.py``):
 - a truncated MP3 reports the length from its Xing header and then decodes fewer frames.
 
 So a file is called truncated when the header and the data disagree, when decoding fails part way,
-or when fewer frames decode than the file declares (for MP3, by more than two MPEG frames).
+or when fewer frames decode than the file declares (for MP3, by more than one MPEG-2 frame).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ from .errors import AudioInputError
 
 #: Lowest sample rate accepted, Hz.
 MIN_SAMPLE_RATE = 1000
-#: Frames an MP3 may decode short of its declared length before it counts as truncated (2 MPEG frames).
-MP3_SLACK_FRAMES = 2 * 1152
+#: Frames an MP3 may decode short of its declared length before it counts as truncated (one MPEG-2
+#: frame; complete files written by libsndfile/LAME decode exactly their declared length).
+MP3_SLACK_FRAMES = 576
 #: Leading bytes of containers libsndfile can read; a file that starts with one of these but cannot
 #: be opened is reported as damaged rather than as "not audio".
 _AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM", b"caff")
