@@ -325,11 +325,11 @@ def key_number_lines(numbers) -> list[tuple[str, str]]:
     lines.append(("Speech", speech))
     lines.append(("Talking at once", clock_text(numbers.overlap_s)))
     inter = str(numbers.interruptions)
-    if you is not None:
+    if you is not None and numbers.interruptions:
         inter += f"  (you made {you.interruptions_made})"
     lines.append(("Interruptions", inter))
     bc = str(numbers.backchannels)
-    if you is not None:
+    if you is not None and numbers.backchannels:
         bc += f"  (you gave {you.backchannels_given})"
     lines.append(("Backchannels", bc))
     silences = str(numbers.silences)
