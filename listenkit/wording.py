@@ -419,11 +419,11 @@ def history_date(saved_at) -> str:
     return f"{saved_at.astimezone():%Y-%m-%d %H:%M}"
 
 
-CHART_CMD_HELP = "draw the balance chart of a session (a session file or a history id)"
-REPORT_CMD_HELP = "write a self-contained HTML report of a session (a session file or a history id)"
-HISTORY_CMD_HELP = "list the sessions saved on this computer"
-SHOW_CMD_HELP = "print a saved session"
-FORGET_CMD_HELP = "delete saved sessions from the history"
+CHART_CMD_HELP = "Draw the balance chart of a session (a session file or a history id)."
+REPORT_CMD_HELP = "Write a self-contained HTML report of a session (a session file or a history id)."
+HISTORY_CMD_HELP = "List the sessions saved on this computer."
+SHOW_CMD_HELP = "Print a saved session."
+FORGET_CMD_HELP = "Delete saved sessions from the history, for good."
 SESSION_REF_HELP = "a session file (.json) written by 'listenkit analyze --json', or the id of a saved session"
 CHART_OUT_HELP = "where to write the chart (.png, .svg or .pdf)"
 REPORT_OUT_HELP = "where to write the report (.html)"
