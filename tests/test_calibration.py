@@ -1,0 +1,252 @@
+"""Smoke tests of the calibration harness: scoring on hand-made timelines, simulator, manifests.
+
+Timelines are drawn as ASCII (one character = 1 s) with the hand computation beside the expectation.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from calibration.manifest import read_manifest, write_manifest
+from calibration.scoring import (
+    aggregate,
+    der_components,
+    event_scores,
+    match_onsets,
+    optimal_mapping,
+    overlap_matrix,
+    response_gap_scores,
+    score_file,
+    share_errors,
+)
+from calibration.simulate import merge_runs
+from calibration.voices import SR, speech_runs
+from listenkit.conversation import ResponseGap, analyze_conversation
+from listenkit.session import Event, Session, SpeakerSummary
+from listenkit.timeline import Segment, format_rttm
+
+# ref  A: AAAAAAAAAA..........   [0, 10)
+#      B: ..........BBBBBBBBBB   [10, 20)
+# hyp  X: XXXXXXXXX...........   [0, 9)
+#      Y: .........YYYYYYYYYYY   [9, 20)
+REF = [Segment(0, 10, "A"), Segment(10, 20, "B")]
+HYP = [Segment(0, 9, "X"), Segment(9, 20, "Y")]
+
+
+def test_overlap_matrix_and_mapping_by_hand():
+    rl, hl, m = overlap_matrix(REF, HYP)
+    assert rl == ["A", "B"] and hl == ["X", "Y"]
+    np.testing.assert_allclose(m, [[9, 1], [0, 10]])  # A∩X 9, A∩Y 1 (9..10), B∩X 0, B∩Y 10
+    assert optimal_mapping(REF, HYP) == {"X": "A", "Y": "B"}
+
+
+def test_mapping_is_optimal_not_greedy():
+    # Greedy on the largest cell would pair P with A (6 s) and leave Q with B (0 s): total 6.
+    # Optimal: P-B (5) + Q-A (4) = 9.
+    ref = [Segment(0, 6, "A"), Segment(6, 11, "B")]
+    hyp = [Segment(0, 6, "P"), Segment(6, 11, "P"), Segment(0, 4, "Q")]
+    assert optimal_mapping(ref, hyp) == {"P": "B", "Q": "A"}
+
+
+def test_unmapped_when_no_overlap():
+    assert optimal_mapping([Segment(0, 1, "A")], [Segment(5, 6, "X")]) == {}
+
+
+def test_share_errors_by_hand():
+    # ref shares A 10/20 = 50 %, B 50 %; hyp X 9/20 = 45 %, Y 55 %  -> errors -5, +5 -> max 5 pp
+    s = share_errors(REF, HYP, {"X": "A", "Y": "B"})
+    assert s["max_pp"] == pytest.approx(5.0)
+    assert s["per_speaker"] == {"A": -5.0, "B": 5.0}
+    # an extra unmatched hypothesis speaker Z talking 5 s: hyp total 25 s -> X 36 %, Y 44 %, Z 20 %
+    s = share_errors(REF, HYP + [Segment(30, 35, "Z")], {"X": "A", "Y": "B"})
+    assert s["per_speaker"]["A"] == pytest.approx(-14.0)
+    assert s["per_speaker"]["B"] == pytest.approx(-6.0)
+    assert s["max_pp"] == pytest.approx(20.0)  # Z counts against a share of 0
+    # a reference speaker nobody maps to counts with its whole share
+    assert share_errors(REF, [Segment(0, 9, "X")], {"X": "A"})["max_pp"] == pytest.approx(50.0)
+
+
+def test_match_onsets_maximises_pairs_then_nearness():
+    # ref 0.0 and 1.0; hyp 0.5 and 1.4 within 0.6 s: nearest-first greedy would pair 0.5-1.0 (0.5 s) and
+    # leave 1.4 unmatched (0.4 from 1.0 but 1.0 is taken); the optimum pairs 0.0-0.5 and 1.0-1.4.
+    assert sorted(match_onsets([0.0, 1.0], [0.5, 1.4], 0.6)) == [(0, 0), (1, 1)]
+    assert match_onsets([0.0, 1.0], [0.9], 1.0) == [(1, 0)]  # nearer reference wins
+    assert match_onsets([0.0], [1.01], 1.0) == []  # outside tolerance
+    assert match_onsets([0.0], [1.0], 1.0) == [(0, 0)]  # tolerance inclusive
+
+
+def test_event_f1_by_hand():
+    ref = [
+        Event("interruption", 10.0, 12.0, by="B", of="A", successful=True),
+        Event("interruption", 30.0, 31.0, by="A", of="B", successful=False),
+        Event("backchannel", 40.0, 40.5, by="B", of="A"),
+    ]
+    hyp = [
+        Event("interruption", 10.8, 12.0, by="Y", of="X", successful=True),  # matches the first
+        Event("interruption", 30.2, 31.0, by="Y", of="X", successful=False),  # right time, wrong speakers
+        Event("interruption", 50.0, 51.0, by="X", of="Y", successful=True),  # nothing there
+        Event("backchannel", 40.7, 41.0, by="Y", of="X"),  # within 0.75 s, same by
+    ]
+    s = event_scores(ref, hyp, {"X": "A", "Y": "B"})
+    i = s["interruption"]
+    assert (i["tp"], i["fp"], i["fn"]) == (1, 2, 1)
+    assert i["f1"] == pytest.approx(2 * 1 / (2 * 1 + 2 + 1))  # 0.4
+    assert i["same_outcome"] == 1
+    assert s["backchannel"]["f1"] == 1.0
+    assert s["silence"]["f1"] is None  # nothing to find, nothing found
+
+
+def test_response_gap_by_hand():
+    ref = [ResponseGap(5.0, "A", "B", 0.2), ResponseGap(9.0, "B", "A", 0.4), ResponseGap(20.0, "A", "B", -0.3)]
+    hyp = [ResponseGap(5.1, "X", "Y", 0.5), ResponseGap(9.2, "Y", "X", 0.3), ResponseGap(40.0, "X", "Y", 1.0)]
+    s = response_gap_scores(ref, hyp, {"X": "A", "Y": "B"})
+    # matched: (0.2, 0.5) and (0.4, 0.3): differences +0.3, -0.1 -> median |d| = 0.2, median d = 0.1
+    assert s["median_abs_error_s"] == pytest.approx(0.2)
+    assert s["median_bias_s"] == pytest.approx(0.1)
+    fc = s["floor_changes"]
+    assert (fc["tp"], fc["fp"], fc["fn"]) == (2, 1, 1)
+
+
+def test_der_by_hand():
+    ref = [Segment(0, 10, "A")]
+    hyp = [Segment(0, 8, "X")]
+    c = der_components(ref, hyp, 10.0, 0.0)
+    assert c["missed"] == pytest.approx(2.0) and c["der"] == pytest.approx(0.2)
+    # collar 0.5 (±0.25 s): [0, 0.25) and [9.75, 10) are not scored -> total 9.75 - 0.25 = 9.5,
+    # missed [8, 9.75) = 1.75
+    c = der_components(ref, hyp, 10.0, 0.5)
+    assert c["total"] == pytest.approx(9.5)
+    assert c["der"] == pytest.approx(1.75 / 9.5)
+    # confusion: the right time, the wrong speaker for 5 s
+    c = der_components(REF, [Segment(0, 20, "X")], 20.0, 0.0)
+    assert c["confusion"] == pytest.approx(10.0) and c["der"] == pytest.approx(0.5)
+
+
+def _reference_against_itself(segments):
+    ref = analyze_conversation(segments)
+    renamed = {k: f"S{i}" for i, k in enumerate(sorted({g.speaker for g in segments}))}
+    hyp = [Segment(g.start, g.end, renamed[g.speaker]) for g in ref.talkspurts]
+    conv = analyze_conversation(hyp)
+    return score_file(ref, hyp, conv.events, conv, 60.0)
+
+
+def test_reference_scored_against_itself_is_perfect():
+    # A talks, B backchannels inside, B interrupts (successful), A long silence then A again
+    segs = [
+        Segment(0.0, 8.0, "A"), Segment(3.0, 3.5, "B"), Segment(6.0, 12.0, "B"),
+        Segment(12.3, 14.0, "A"), Segment(18.0, 25.0, "A"), Segment(25.2, 30.0, "B"),
+    ]
+    s = _reference_against_itself(segs)
+    assert s["der"]["der"] == 0.0 and s["der_nocollar"]["der"] == 0.0
+    assert s["share"]["max_pp"] == 0.0
+    for kind in ("interruption", "backchannel", "silence", "handover"):
+        assert s["events"][kind]["f1"] == 1.0, kind
+    assert s["response_gap"]["median_abs_error_s"] == 0.0
+    a = aggregate([s, {"name": "broken", "error": "x"}])
+    assert a["n_failed"] == 1 and a["der"]["der"] == 0.0 and a["speaker_count"]["accuracy"] == 1.0
+
+
+def test_aggregate_pools_components():
+    f1 = _reference_against_itself([Segment(0, 10, "A"), Segment(10.3, 20, "B")])
+    f2 = json.loads(json.dumps(f1))
+    f2["der_nocollar"].update(total=10.0, missed=5.0, der=0.5)
+    a = aggregate([f1, f2])
+    # pooled: (0 + 5) / (19.7 + 10)
+    assert a["der_nocollar"]["der"] == pytest.approx(5.0 / 29.7)
+    assert a["der_nocollar"]["der_file_mean"] == pytest.approx(0.25)
+
+
+def test_merge_runs_bridges_short_pauses_only():
+    bridge = int(0.2 * SR)
+    runs = [(0, 1600), (1600 + bridge - 1, 5000), (5000 + bridge, 6000)]
+    assert merge_runs(runs, bridge) == [(0, 5000), (5000 + bridge, 6000)]
+
+
+def test_speech_runs_on_synthetic_bursts(rng):
+    # 1 s tone, 0.3 s pause, 1 s tone, 1 s pause, an isolated 0.06 s click, 1 s pause, 0.5 s tone
+    t = np.arange(SR) / SR
+    tone = 0.1 * np.sin(2 * np.pi * 220 * t)
+    gap = lambda s: np.zeros(int(s * SR))  # noqa: E731
+    click = 0.1 * np.ones(int(0.06 * SR))
+    x = np.concatenate([gap(0.5), tone, gap(0.3), tone, gap(1.0), click, gap(1.0), tone[: SR // 2], gap(0.5)])
+    x = x + 1e-4 * rng.standard_normal(len(x))
+    runs = speech_runs(x)
+    assert len(runs) == 3  # the click is dropped as an isolated blip
+    starts = [s / SR for s, _ in runs]
+    np.testing.assert_allclose(starts, [0.5, 1.8, 4.86], atol=0.03)
+    assert runs[1][0] - runs[0][1] >= int(0.25 * SR)  # the 0.3 s pause stays a pause
+
+
+def test_manifest_roundtrip_and_bad_lines(tmp_path):
+    rows = [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2, "split": "dev", "description": "x", "seed": 3}]
+    path = write_manifest(tmp_path / "m.jsonl", rows)
+    (e,) = read_manifest(path)
+    assert e.audio == (tmp_path / "a.flac").resolve() and e.n_speakers == 2 and e.extra == {"seed": 3}
+    (tmp_path / "bad.jsonl").write_text('{"audio": "a.flac"}\n')
+    with pytest.raises(ValueError, match="missing"):
+        read_manifest(tmp_path / "bad.jsonl")
+    with pytest.raises(ValueError):
+        write_manifest(tmp_path / "m2.jsonl", [{"audio": "a"}])
+
+
+def test_evaluate_entry_with_perfect_analysis(tmp_path, monkeypatch):
+    """The harness end to end, with an 'analysis' that returns the reference itself."""
+    import listenkit
+    from calibration.evaluate import run
+    from calibration.manifest import Entry
+
+    segs = [Segment(0.5, 6.0, "A"), Segment(2.0, 2.6, "B"), Segment(6.2, 12.0, "B"), Segment(12.1, 15.0, "A")]
+    rttm = tmp_path / "x.rttm"
+    rttm.write_text(format_rttm(segs, "x"))
+    audio = tmp_path / "x.flac"
+    audio.write_bytes(b"")
+
+    def fake(path, num_speakers=None, **kw):
+        conv = analyze_conversation([Segment(g.start, g.end, "S" + g.speaker) for g in segs])
+        return Session(str(path), 16.0, 16000, [SpeakerSummary("SA", None, 0, 0.5), SpeakerSummary("SB", None, 0, 0.5)],
+                       conv.talkspurts, conv.events)
+
+    monkeypatch.setattr(listenkit, "analyze_file", fake, raising=False)
+    res = run([Entry(audio, rttm, 2, "t", "test")], speakers_given=False, out=tmp_path / "out", name="t")
+    f = res["files"][0]
+    assert f["der"]["der"] == 0.0 and f["share"]["max_pp"] == 0.0
+    assert f["consistency"]["events_follow_rules"] is True
+    assert (tmp_path / "out" / "results.md").read_text().count("| x |") == 1
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["overall"]["n_files"] == 1
+
+
+# ------------------------------------------------------------------------------------------ with corpus
+def test_voice_split_is_disjoint_and_never_reserved(corpus):
+    from calibration.voices import list_voices
+
+    voices = list_voices(corpus)
+    dev = {v.id for v in voices if v.split == "dev"}
+    test = {v.id for v in voices if v.split == "test"}
+    assert dev and test and not dev & test
+    assert not any("reserved" in str(f) for v in voices for f in v.files)
+
+
+def test_simulated_conversation_reference_agrees_with_audio(corpus):
+    from calibration.simulate import simulate_conversation
+
+    a = simulate_conversation(corpus, "dev", 7, 0, duration_s=20.0, telephone_band=False)
+    b = simulate_conversation(corpus, "dev", 7, 0, duration_s=20.0, telephone_band=False)
+    np.testing.assert_array_equal(a.audio, b.audio)  # same seed -> identical audio
+    assert a.segments == b.segments
+    assert a.sample_rate == 16000
+    last = max(g.end for g in a.segments)
+    assert 20.0 <= last <= a.duration_s <= last + 2.01  # tail of 0.5-2 s after the last speech
+    assert min(g.start for g in a.segments) >= 0.4
+    labels = {g.speaker for g in a.segments}
+    assert labels == {v["id"] for v in a.info["voices"]} and len(labels) == 2
+    assert np.max(np.abs(a.audio)) <= 0.97 + 1e-6
+    # the talk at reference speech is clearly louder than the background elsewhere
+    mask = np.zeros(len(a.audio), bool)
+    for g in a.segments:
+        mask[int(g.start * SR) : int(g.end * SR)] = True
+    assert np.mean(a.audio[mask] ** 2) > 3 * np.mean(a.audio[~mask] ** 2)
+    c = simulate_conversation(corpus, "dev", 8, 0, duration_s=20.0, telephone_band=True)
+    assert c.sample_rate == 8000 and c.duration_s >= max(g.end for g in c.segments)
