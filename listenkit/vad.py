@@ -65,7 +65,7 @@ FLATNESS_BAND_HZ = (100.0, 4000.0)
 FLATNESS_MAX = 0.15
 #: Inside speech, noise-like (weak) frames extend a run only this many frames after its last
 #: strong (webrtcvad + gates + not flat) frame, so a rub or clatter after speech does not go on as speech.
-NOISY_RUN_FRAMES = 0
+NOISY_RUN_FRAMES = 10
 #: Lowest frame energy reported, dBFS (digital silence).
 ENERGY_MIN_DB = -100.0
 #: Frames of speech added before the first passing frame of an onset.
@@ -86,11 +86,11 @@ def frame_power(frames: np.ndarray) -> np.ndarray:
     -------
     ndarray of float64, shape (n_frames,)
     """
-    return np.mean(np.square(frames, dtype=np.float64), axis=1)
+    return np.einsum("ij,ij->i", frames, frames).astype(np.float64) / frames.shape[1]
 
 
 def _band_bins(frame_len: int, sample_rate: int, band: tuple[float, float]) -> np.ndarray:
-    """Indices of the rFFT bins (FFT length = 2 x next power of two >= frame_len) inside ``band``."""
+    """Indices of the rFFT bins (FFT length = twice the next power of two >= frame_len) inside ``band``."""
     n_fft = 2 * (1 << (frame_len - 1).bit_length())
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     return np.flatnonzero((freqs >= band[0]) & (freqs <= band[1]))
@@ -113,7 +113,8 @@ def spectral_flatness(frames: np.ndarray, window: np.ndarray, bins: np.ndarray) 
         In [0, 1]: near 0 for tonal / harmonic sound, about 0.56 for a white-noise periodogram.
     """
     n_fft = 2 * (1 << (frames.shape[1] - 1).bit_length())
-    power = np.abs(np.fft.rfft(frames * window, n_fft, axis=1)[:, bins]) ** 2 + 1e-20
+    # float64 on purpose: numpy's float32 FFT path is several times slower here
+    power = np.abs(np.fft.rfft(frames.astype(np.float64) * window, n_fft, axis=1)[:, bins]) ** 2 + 1e-20
     return np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
 
 
@@ -188,8 +189,8 @@ class VoiceActivityDetector:
         self._tail = min(TAIL_FRAMES, self._offset)
         self._min_frames = int(round(params.vad_min_speech_s * FRAMES_PER_S))
         self._gate_db = float(params.vad_gate_db)
-        self._hp_sos = butter(4, HIGHPASS_HZ, "highpass", fs=self.sample_rate, output="sos")
-        self._hp_state = np.zeros((self._hp_sos.shape[0], 2))
+        self._hp_sos = butter(4, HIGHPASS_HZ, "highpass", fs=self.sample_rate, output="sos").astype(np.float32)
+        self._hp_state = np.zeros((self._hp_sos.shape[0], 2), dtype=np.float32)
         self._flat_bins = _band_bins(self.frame_len, self.sample_rate, FLATNESS_BAND_HZ)
         self._window_fn = np.hanning(self.frame_len)
         self._pending = np.zeros(0, dtype=np.float32)  # high-passed samples of the incomplete frame
