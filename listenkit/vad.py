@@ -244,8 +244,9 @@ class VoiceActivityDetector:
         x = np.asarray(samples, dtype=np.float32)
         if x.ndim != 1:
             raise ValueError(f"VoiceActivityDetector takes 1-D blocks, got shape {x.shape}")
-        x, self._hp_state = sosfilt(self._hp_sos, x, zi=self._hp_state)
-        x = x.astype(np.float32)
+        if len(x):
+            x, self._hp_state = sosfilt(self._hp_sos, x, zi=self._hp_state)
+            x = x.astype(np.float32)
         if len(self._pending):
             x = np.concatenate((self._pending, x))
         n = len(x) // self.frame_len

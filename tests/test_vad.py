@@ -1,0 +1,228 @@
+"""Voice activity detection: golden decisions, streaming invariance, noise it must not call speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from listenkit.params import AnalysisParams, with_overrides
+from listenkit.timeline import read_rttm
+from listenkit.vad import VoiceActivityDetector
+
+SR = 16000
+FRAME = 160
+
+
+def vowel(seconds: float, f0: float = 140.0, amp: float = 0.3) -> np.ndarray:
+    """A vowel-like sound: harmonics of ``f0`` (4 Hz vibrato) falling 6 dB/octave, three formant bumps."""
+    t = np.arange(int(seconds * SR)) / SR
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.02 * np.sin(2 * np.pi * 4 * t))) / SR
+    x = np.zeros_like(t)
+    for k in range(1, 30):
+        f = k * f0
+        if f > 7000:
+            break
+        g = 1 / (1 + ((f - 700) / 400) ** 2) + 0.5 / (1 + ((f - 1200) / 300) ** 2) + 0.3 / (1 + ((f - 2500) / 400) ** 2)
+        x += g / k * np.sin(k * phase)
+    return amp * x / np.abs(x).max()
+
+
+def room(n: int, db: float = -60.0, seed: int = 1) -> np.ndarray:
+    """Quiet white noise (a room), ``db`` dBFS RMS."""
+    return np.random.default_rng(seed).standard_normal(n) * 10 ** (db / 20)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SR))
+
+
+def with_room(x: np.ndarray) -> np.ndarray:
+    return (x + room(len(x))).astype(np.float32)
+
+
+def decide(x: np.ndarray, params: AnalysisParams = AnalysisParams(), cuts: list[int] | None = None) -> np.ndarray:
+    """All decisions for ``x`` fed in blocks cut at ``cuts`` (one block when None), then flushed."""
+    vad = VoiceActivityDetector(params)
+    edges = [0, *sorted(cuts or []), len(x)]
+    parts = [vad.process(x[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    parts.append(vad.flush())
+    return np.concatenate(parts)
+
+
+def as_text(decisions: np.ndarray) -> str:
+    return "".join("S" if d else "_" for d in decisions)
+
+
+# ------------------------------------------------------------------ golden decision strings
+# Frame t covers [10t, 10t + 10) ms. Hand check of "one vowel": the vowel fills frames 50..99; speech
+# starts PRE_ROLL_FRAMES = 3 early (frame 47) and ends TAIL_FRAMES = 5 after the last voiced frame
+# (frame 100, the high-pass filter rings one frame on), so frames 47..105 = 59 frames are speech.
+
+GOLDEN = {
+    "one vowel": (
+        lambda: with_room(np.concatenate([silence(0.5), vowel(0.5), silence(0.5)])),
+        "_" * 47 + "S" * 59 + "_" * 44,
+    ),
+    "50 ms vowel is too short": (
+        lambda: with_room(np.concatenate([silence(0.5), vowel(0.05), silence(0.5)])),
+        "_" * 105,
+    ),
+    "white-noise burst is not speech": (
+        lambda: with_room(
+            np.concatenate([silence(0.5), 0.1 * np.random.default_rng(3).standard_normal(8000), silence(0.5)])
+        ),
+        "_" * 150,
+    ),
+    "100 ms pause is bridged": (
+        lambda: with_room(np.concatenate([silence(0.5), vowel(0.4), silence(0.1), vowel(0.4, f0=200), silence(0.5)])),
+        "_" * 47 + "S" * 99 + "_" * 44,
+    ),
+    "300 ms pause splits": (
+        lambda: with_room(np.concatenate([silence(0.5), vowel(0.4), silence(0.3), vowel(0.4, f0=200), silence(0.5)])),
+        "_" * 47 + "S" * 49 + "_" * 21 + "S" * 49 + "_" * 44,
+    ),
+    "digital silence": (lambda: np.zeros(SR, dtype=np.float32), "_" * 100),
+}
+
+
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_golden_decisions(name):
+    make, expected = GOLDEN[name]
+    assert as_text(decide(make())) == expected
+
+
+@pytest.mark.parametrize("name", list(GOLDEN))
+def test_golden_decisions_in_small_blocks(name):
+    make, expected = GOLDEN[name]
+    x = make()
+    assert as_text(decide(x, cuts=list(range(37, len(x), 37)))) == expected
+
+
+# ------------------------------------------------------------------ streaming invariance
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(0, 3 * SR), max_size=12), extra=st.integers(0, FRAME - 1))
+def test_chunked_equals_whole(cuts, extra):
+    x = with_room(np.concatenate([silence(0.3), vowel(0.6), silence(0.2), vowel(0.3, f0=220), silence(0.4)]))
+    x = np.concatenate([x, np.full(extra, 0.01, dtype=np.float32)])  # a trailing partial frame
+    whole = decide(x)
+    assert len(whole) == len(x) // FRAME
+    np.testing.assert_array_equal(decide(x, cuts=[c for c in cuts if c <= len(x)]), whole)
+
+
+def test_delay_is_bounded_and_flush_completes():
+    x = with_room(np.concatenate([silence(1.0), vowel(3.0), silence(1.0)]))
+    vad = VoiceActivityDetector()
+    got = 0
+    for start in range(0, len(x), 480):
+        got += len(vad.process(x[start : start + 480]))
+        assert vad.frames_done == got
+        assert vad.frames_seen - vad.frames_done <= 30  # 0.3 s at the defaults
+    got += len(vad.flush())
+    assert got == len(x) // FRAME == vad.frames_done
+    with pytest.raises(RuntimeError):
+        vad.process(x[:160])
+
+
+def test_noise_floor_follows_the_room_level():
+    vad = VoiceActivityDetector(initial_noise_floor_db=-40.0)
+    assert vad.noise_floor_db == -40.0
+    vad.process(room(5 * SR, db=-50.0).astype(np.float32))
+    # white noise after the 150 Hz high-pass: ~0.1 dB less; the running minimum sits ~1 dB low
+    assert -52.5 < vad.noise_floor_db < -49.5
+
+
+def test_steady_loud_noise_is_not_speech():
+    hum = 0.2 * np.sin(2 * np.pi * 300 * np.arange(3 * SR) / SR) + room(3 * SR, db=-40.0)
+    assert not decide(hum.astype(np.float32)).any()
+
+
+def test_params_are_used():
+    x = with_room(np.concatenate([silence(0.5), vowel(0.2), silence(0.5)]))
+    assert decide(x).any()
+    assert not decide(x, with_overrides(AnalysisParams(), vad_min_speech_s=0.3)).any()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        VoiceActivityDetector(sample_rate=44100)
+    with pytest.raises(ValueError):
+        VoiceActivityDetector().process(np.zeros((160, 2), dtype=np.float32))
+
+
+# ------------------------------------------------------------------ real sounds (corpus)
+
+
+def _load(path) -> np.ndarray:
+    x, rate = sf.read(path, dtype="float32", always_2d=True)
+    assert rate == SR
+    return x.mean(axis=1)
+
+
+def _scaled(x: np.ndarray, *, rms_db: float | None = None, peak_db: float | None = None) -> np.ndarray:
+    if rms_db is not None:
+        return x * 10 ** ((rms_db - 10 * np.log10(np.mean(x.astype(np.float64) ** 2))) / 20)
+    return x * 10 ** (peak_db / 20) / np.abs(x).max()
+
+
+def _voiced_frames(x: np.ndarray) -> np.ndarray:
+    """Frames within 25 dB of the loudest frame: the clearly spoken part of a clean utterance."""
+    n = len(x) // FRAME
+    e = 10 * np.log10(np.mean(x[: n * FRAME].reshape(n, FRAME).astype(np.float64) ** 2, axis=1) + 1e-12)
+    return e > e.max() - 25
+
+
+def test_transients_are_not_speech(corpus):
+    # taps, rubs and friction at a realistic loudness (peak -12 dBFS), alone and in a pause of speech
+    utterance = _scaled(_load(sorted((corpus / "speakers/librispeech-test-other/1688").glob("*.flac"))[0]), rms_db=-26)
+    flagged = total = 0
+    for path in sorted((corpus / "noise/transients").glob("*.flac")):
+        t = _scaled(_load(path), peak_db=-12)
+        alone = decide(with_room(np.concatenate([silence(1.0), t, silence(1.0)])))
+        assert alone.sum() <= 0.1 * len(t) / FRAME, path.name
+        mixed = decide(with_room(np.concatenate([utterance, silence(1.0), t, silence(1.0), utterance])))
+        pause = mixed[len(utterance) // FRAME + 20 : (len(utterance) + 2 * SR + len(t)) // FRAME - 20]
+        flagged += pause.sum()
+        total += len(pause)
+    assert flagged <= 0.05 * total
+
+
+@pytest.mark.parametrize("noise", ["doing_the_dishes.flac", "exercise_bike.flac", "noise1.flac"])
+def test_background_noise_alone_is_mostly_not_speech(corpus, noise):
+    x = _scaled(_load(corpus / "noise/background" / noise), rms_db=-40)
+    assert decide(x).mean() < 0.2
+
+
+@pytest.mark.parametrize("noise", [None, "doing_the_dishes.flac", "exercise_bike.flac", "noise1.flac"])
+def test_speech_is_found_clean_and_in_noise(corpus, noise):
+    found = []
+    for path in sorted((corpus / "speakers/librispeech-test-other").glob("*/*.flac"))[::10]:
+        s = _scaled(_load(path), rms_db=-26)
+        x = np.concatenate([silence(1.0), s, silence(1.0)])
+        if noise is None:
+            x = with_room(x)
+        else:  # 20 dB below the speech
+            x = (x + _scaled(np.resize(_load(corpus / "noise/background" / noise), len(x)), rms_db=-46)).astype(np.float32)
+        h = decide(x)
+        voiced = np.concatenate([np.zeros(100, bool), _voiced_frames(s), np.zeros(100, bool)])[: len(h)]
+        found.append(h[voiced].mean())
+        around = np.concatenate([h[:80], h[-80:]])  # the second before and after it
+        assert around.mean() < (0.01 if noise is None else 0.25)
+    assert np.mean(found) > 0.9 if noise is None else np.mean(found) > 0.85
+    assert min(found) > 0.7
+
+
+@pytest.mark.parametrize(("name", "max_miss", "max_fa"), [("falcon-3-speakers", 0.07, 0.05), ("spokenwoz-mul1011", 0.05, 0.15)])
+def test_conversation_against_reference(corpus, name, max_miss, max_fa):
+    x = _load(corpus / "conversations" / f"{name}.flac")
+    h = decide(x)
+    ref = np.zeros(len(h), dtype=bool)
+    for seg in read_rttm(corpus / "conversations" / f"{name}.rttm"):
+        ref[int(round(seg.start * 100)) : int(round(seg.end * 100))] = True
+    miss = (ref & ~h).sum() / ref.sum()
+    false_alarm = (h & ~ref).sum() / (~ref).sum()
+    assert miss < max_miss and false_alarm < max_fa, (miss, false_alarm)
