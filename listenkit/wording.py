@@ -241,6 +241,197 @@ def feedback_silences(count: int, longest_s: float) -> str:
 # Live mode (listenkit.live)
 # ---------------------------------------------------------------------------------------------------
 
+# command help
+LIVE_HELP = "Listen along during a conversation: who is talking, how the talk is shared, gentle nudges."
+LIVE_DESCRIPTION = (
+    "Listen to a conversation through the microphone as it happens. A calm view shows how the talking "
+    "is shared; when you stop (Ctrl-C, or --duration) the conversation is analysed exactly like "
+    "'listenkit analyze' and the summary is printed. No audio is kept unless you ask with --record; "
+    "a journal of the analysis (never audio) protects the session against crashes until it is saved."
+)
+LIVE_DEVICE_HELP = "microphone to use: its number or part of its name (see 'listenkit devices'); default: the system's"
+LIVE_INPUT_FILE_HELP = "play a recording through live mode in real time instead of using the microphone (a demo, or a test)"
+LIVE_DURATION_HELP = "stop by itself after this many seconds"
+LIVE_RECORD_HELP = "also keep what the microphone heard as a WAV file (so the session can be analysed again)"
+LIVE_REPORT_HELP = "also write the HTML report here"
+LIVE_QUIET_HELP = "show only the elapsed time while listening; the report comes at the end"
+LIVE_NO_NUDGES_HELP = "no nudges during the conversation"
+LIVE_NO_SAVE_HELP = "do not save the session in your history"
+LIVE_ME_HELP = "your voice profile (from 'listenkit enroll'), to show you as \"you\"; default: your saved profile"
+LIVE_NO_ME_HELP = "do not look for your voice"
+DEVICES_HELP = "List the microphones (input devices) listenkit can use."
+RECOVER_HELP = "Finish a live session that was cut short (crash, power cut) from its journal."
+RECOVER_DESCRIPTION = (
+    "Finish every live session that a crash or a power cut left unfinished: its journal is analysed, "
+    "the summary printed, the session saved next to the journal (JSON) and in your history, and the "
+    "journal removed. 'listenkit live' does this by itself when it starts."
+)
+LIVE_BAD_SECONDS = "need a positive number of seconds, not {value!r}"
+LIVE_BAD_SPEED = "need a pace of 0 (as fast as possible) or more, not {value!r}"
+
+# device and file problems (one line each; the CLI puts "listenkit: error: " in front)
+LIVE_NO_PORTAUDIO = (
+    "live listening needs the PortAudio library, which is not installed; on Debian or Ubuntu run "
+    "'sudo apt-get install libportaudio2' (analysing recorded files works without it)"
+)
+LIVE_NO_SOUNDDEVICE = "live listening needs the Python package sounddevice; install it with 'pip install sounddevice'"
+LIVE_CANNOT_LIST = "cannot list the audio devices ({detail})"
+LIVE_NO_INPUT_DEVICE = (
+    "no microphone was found: connect one (or check that it is enabled), then see 'listenkit devices'"
+)
+LIVE_DEVICE_NOT_FOUND = "no usable microphone matches {device!r} ({detail}); 'listenkit devices' lists them"
+LIVE_DEVICE_NOT_INPUT = "{device!r} cannot record (it has no input channels); 'listenkit devices' lists microphones"
+LIVE_DEVICE_SETTINGS = "the microphone {device!r} refuses every recording setting tried ({detail})"
+LIVE_CANNOT_OPEN = "cannot start recording from {device!r} ({detail}); is another program using it?"
+LIVE_RECORD_FAILED = "cannot write the recording ({detail})"
+LIVE_RECORD_IS_INPUT = "the recording would overwrite the input file; choose another name"
+LIVE_JOURNAL_FAILED = "cannot write the session journal ({detail})"
+LIVE_JOURNAL_MISSING = "no such journal"
+LIVE_JOURNAL_UNREADABLE = "cannot read the journal ({detail})"
+LIVE_JOURNAL_NOT_JOURNAL = "not a listenkit session journal (left where it is)"
+LIVE_NO_PROFILE_SUPPORT = "this listenkit cannot use voice profiles yet; run without --me"
+LIVE_RECOVER_FAILED = "an unfinished session could not be recovered: {detail}"
+LIVE_INTERRUPTED_KEPT = (
+    "Stopped before the session was finished. Nothing is lost: 'listenkit recover' (or the next "
+    "'listenkit live') will finish it from its journal."
+)
+
+
+def warning_line(message: str) -> str:
+    """A stderr line for a problem that did not stop listenkit."""
+    return f"listenkit: note: {message}"
+
+
+# the live view
+LIVE_WAITING = "Listening... nobody has spoken yet."
+LIVE_TALKING = "◀ talking"
+LIVE_HOW_TO_STOP = "Ctrl-C ends the session and shows the summary."
+LIVE_STARTED_LINE = "listenkit: listening (Ctrl-C ends the session and prints the summary)"
+
+
+def live_title(elapsed_s: float) -> str:
+    """Title of the live panel."""
+    return f"listenkit · listening · {format_clock(elapsed_s)}"
+
+
+def live_quiet_line(elapsed_s: float) -> str:
+    """The only line ``--quiet`` shows while listening."""
+    return f"listenkit · listening · {format_clock(elapsed_s)}  (Ctrl-C to stop)"
+
+
+def live_counts(interruptions: int, backchannels: int, longest: tuple[str, float] | None) -> str:
+    """The line of counts under the balance bars."""
+    mono = f"{longest[0]} {format_clock(longest[1])}" if longest else SUMMARY_NONE
+    return f"Interruptions {interruptions}  ·  Backchannels {backchannels}  ·  Longest monologue {mono}"
+
+
+def live_overflows(count: int) -> str:
+    """Shown on the panel when the microphone dropped audio."""
+    return f"The microphone dropped audio {_count_times(count)} (the computer was busy); the results may be a little off."
+
+
+def live_status_line(snapshot) -> str:
+    """A plain status line (no terminal): ``snapshot`` is a :class:`listenkit.live.snapshot.LiveSnapshot`."""
+    head = f"[{format_clock(snapshot.elapsed_s)}]"
+    if not snapshot.speakers:
+        return f"{head} listening; nobody has spoken yet"
+    parts = ", ".join(f"{s.name} {format_percent(s.share)} ({format_clock(s.talk_s)})" for s in snapshot.speakers)
+    line = f"{head} {parts}; interruptions {snapshot.interruptions}, backchannels {snapshot.backchannels}"
+    if snapshot.talking:
+        line += f"; {snapshot.talking} is talking"
+    return line
+
+
+def live_nudge_line(at_s: float, text: str) -> str:
+    """A nudge as a plain line."""
+    return f"[{format_clock(at_s)}] {text}"
+
+
+# nudges: kind, specific, with the numbers behind them; never about silence
+def nudge_monologue(name: str, duration_s: float, *, you: bool) -> str:
+    """Someone (the user when ``you``) has held the floor for ``duration_s`` and is still going."""
+    if you:
+        return (
+            f"You have been talking for {format_clock(duration_s)}. "
+            "A short pause or a question could invite the others in."
+        )
+    return (
+        f"{name} has held the floor for {format_clock(duration_s)}. "
+        "When it fits, a short check-in could bring the others in."
+    )
+
+
+def nudge_monologue_other(name: str, duration_s: float) -> str:
+    """Another person (not the user) has been talking for ``duration_s``."""
+    return (
+        f"{name} has been talking for {format_clock(duration_s)}. "
+        "If you have something to add, a natural pause is a good moment."
+    )
+
+
+def nudge_interruptions(name: str, count: int, window_s: float, *, you: bool) -> str:
+    """Someone came in while another was talking ``count`` times within ``window_s``."""
+    minutes = round(window_s / 60)
+    if you:
+        return (
+            f"You came in while someone was still talking {_count_times(count)} in the last {minutes} minutes. "
+            "Letting them finish helps them feel heard."
+        )
+    return (
+        f"{name} came in while someone was still talking {_count_times(count)} in the last {minutes} minutes. "
+        "A moment's pause before answering helps everyone finish their thought."
+    )
+
+
+def nudge_quiet(name: str, quiet_s: float, *, you_known: bool) -> str:
+    """A participant has not spoken for ``quiet_s`` while the others talked."""
+    ask = "You could ask what they think." if you_known else "A question could bring them back in."
+    return f"{name} has not spoken for {format_clock(quiet_s)} while the conversation went on. {ask}"
+
+
+# after the session
+LIVE_WROTE = "Written: {path}"
+LIVE_SAVED = "Saved in your history as session {id} ('listenkit show {id}')."
+LIVE_RECORDED = "Recording kept: {path} ({length})"
+LIVE_HISTORY_FAILED = "the session could not be saved in your history: {detail}"
+LIVE_SAVED_INSTEAD = "the session was saved as {path} instead"
+RECOVER_NOTHING = "There is no unfinished session to recover."
+
+
+def recovered_line(duration_s: float, started_at: str | None) -> str:
+    """Heading printed before the summary of a recovered session."""
+    when = f" started {started_at}" if started_at else ""
+    return f"Recovered an unfinished live session{when} ({format_clock(duration_s)} of conversation):"
+
+
+def live_overflow_report(overflows: int, dropped_blocks: int) -> str:
+    """After the session: audio the microphone or listenkit had to drop (never fatal)."""
+    parts = []
+    if overflows:
+        parts.append(f"the microphone reported dropped audio {_count_times(overflows)}")
+    if dropped_blocks:
+        parts.append(f"listenkit fell behind and skipped {dropped_blocks} short blocks of audio")
+    return "; ".join(parts) + " (the computer was busy); the figures may be slightly off."
+
+
+def live_device_lost(duration_s: float) -> str:
+    """The microphone went away mid-session."""
+    return (
+        f"the microphone stopped sending sound after {format_clock(duration_s)} (unplugged?); "
+        "the session so far was analysed and saved."
+    )
+
+
+DEVICES_NONE = "No microphone (input device) was found."
+
+
+def device_line(index: int, name: str, host_api: str, channels: int, rate: float, is_default: bool) -> str:
+    """One input device in ``listenkit devices``."""
+    mark = "*" if is_default else " "
+    default = "  (default)" if is_default else ""
+    return f"{mark} {index:>3}  {name}  [{host_api}, {channels} ch, {rate:.0f} Hz]{default}"
+
+
 # ---------------------------------------------------------------------------------------------------
 # Voice enrollment (listenkit.enroll)
 # ---------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..errors import ListenkitError
 #: sub-command modules, in the order ``listenkit --help`` lists them
 COMMAND_MODULES = [
     "listenkit.cli.analyze_cmd",
+    "listenkit.cli.live_cmd",
     "listenkit.cli.chart_cmd",
     "listenkit.cli.report_cmd",
     "listenkit.cli.history_cmd",

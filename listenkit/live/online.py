@@ -1,0 +1,346 @@
+"""Who is talking right now: a cheap online speaker assignment for the live view.
+
+The live view needs a speaker for every stretch of speech within a second or so, long before the
+batch diarization (:func:`listenkit.diarization.diarize`, run by :meth:`Analyzer.finalize` at the end)
+can look at the whole conversation. :class:`OnlineSpeakers` reads the rows the
+:class:`~listenkit.pipeline.Analyzer` stores anyway (log-mel powers and the speech decision of every
+10 ms frame) and does what diart's incremental clustering does, on cheap features:
+
+1. **Windows.** Speech frames are gathered into windows of about ``window_frames`` speech frames; a
+   pause of ``break_frames`` or more always closes a window (a new voice often starts after a pause).
+   A window is described by the mean of its MFCC c1..c19 (the cepstra of
+   :mod:`listenkit.diarization.frames`), 19 numbers. (Adding their spread, as the batch clustering
+   does, separated speakers less well here: the ratio of between-speaker to within-speaker distance
+   fell by about 10 % on the development recordings.)
+2. **Scale.** Differences between windows are divided by the running standard deviation of c1..c19
+   over all speech frames so far, so the "new speaker" distance does not depend on the microphone.
+3. **Assignment.** A closed window joins the nearest speaker centroid (root-mean-square scaled
+   distance) or, when every centroid is farther than ``new_speaker_distance``, starts a new speaker
+   (at most ``max_speakers``). Windows shorter than ``min_frames`` join the nearest centroid without
+   moving it. The window still open gets a provisional speaker, so talk shows up at once.
+4. **Refinement.** Every ``recluster_every_s`` seconds of audio (and at least a tenth of the audio so
+   far, so the cost per second stays flat), a few k-means (Lloyd) passes over all windows from the
+   current centroids move windows that joined the wrong speaker early on; two speakers whose centroids
+   came closer than ``merge_distance`` become one, a "speaker" with only a few seconds of speech long
+   ago joins its nearest neighbour, and the frames of windows that changed are relabelled. Speaker numbers are kept (a merged speaker's number goes to the one it joined, later
+   numbers move down), so the bars on screen keep their names.
+
+It is meant to be good enough for a balance bar; the report at the end comes from the batch analysis.
+Cost: a DCT of 40 numbers per frame and a few vector operations per window (measured in
+``calibration/bench_live.py``). Memory: one byte per frame plus 19 floats per window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ..diarization.frames import N_CEPS
+from ..features import FRAME_S, N_MELS, mfcc
+from ..framestore import GrowingArray
+
+#: label of frames without speech
+NO_SPEAKER = -1
+#: label of speech frames not given a speaker yet (the first fraction of a second of the first voice)
+UNASSIGNED = -2
+
+
+class OnlineSpeakers:
+    """Incremental speaker assignment of the speech frames, for the live view.
+
+    Parameters
+    ----------
+    window_frames : int
+        Speech frames (10 ms) per window.
+    break_frames : int
+        A pause of this many frames or more closes the window.
+    min_frames : int
+        Windows with fewer speech frames do not move centroids or start speakers.
+    new_speaker_distance : float
+        Scaled RMS distance beyond which a window starts a new speaker (dimensionless).
+    max_speakers : int
+        Most speakers told apart (1-6).
+    merge_distance : float
+        Speakers whose centroids come closer than this at a refinement are merged.
+    min_speaker_s, stale_s : float
+        At a refinement, a speaker with less speech than ``min_speaker_s`` (seconds), none of it in the
+        last ``stale_s`` seconds, joins its nearest speaker (a stray window, not a voice).
+    recluster_every_s : float
+        Least audio between two refinements, seconds (0 turns refinement off).
+    """
+
+    def __init__(
+        self,
+        *,
+        window_frames: int = 150,
+        break_frames: int = 30,
+        min_frames: int = 40,
+        new_speaker_distance: float = 0.5,
+        max_speakers: int = 6,
+        merge_distance: float = 0.35,
+        min_speaker_s: float = 3.0,
+        stale_s: float = 10.0,
+        recluster_every_s: float = 20.0,
+    ) -> None:
+        if not 1 <= max_speakers <= 6:
+            raise ValueError("max_speakers must be between 1 and 6")
+        self.window_frames = int(window_frames)
+        self.break_frames = int(break_frames)
+        self.min_frames = int(min_frames)
+        self.new_speaker_distance = float(new_speaker_distance)
+        self.max_speakers = int(max_speakers)
+        self.merge_distance = float(merge_distance)
+        self.min_speaker_frames = int(round(min_speaker_s / FRAME_S))
+        self.stale_frames = int(round(stale_s / FRAME_S))
+        self.recluster_every_s = float(recluster_every_s)
+        self._labels = GrowingArray(1, np.int8, capacity=1 << 14)
+        self._done = 0  # frames read so far
+        # running sums of c1..c19 over all speech frames (for the scale)
+        self._n_speech = 0
+        self._sum = np.zeros(N_CEPS)
+        self._sumsq = np.zeros(N_CEPS)
+        # the open window: its speech frames' sums and frame range
+        self._w_n = 0
+        self._w_sum = np.zeros(N_CEPS)
+        self._w_first = -1
+        self._w_last = -1
+        self._gap = 0  # non-speech frames since the last speech frame
+        # closed windows
+        self._win_bounds = GrowingArray(2, np.int64, capacity=1024)  # [first, last + 1) frames
+        self._win_vectors = GrowingArray(N_CEPS, np.float64, capacity=1024)
+        self._win_labels = GrowingArray(1, np.int16, capacity=1024)
+        self._win_speech = GrowingArray(1, np.int32, capacity=1024)  # speech frames per window
+        # speakers
+        self._centroid_sum: list[np.ndarray] = []
+        self._centroid_n: list[int] = []
+        self._last_label = NO_SPEAKER
+        self._next_recluster = self.recluster_every_s / FRAME_S
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def frames_done(self) -> int:
+        """Frames read so far (10 ms each)."""
+        return self._done
+
+    @property
+    def n_speakers(self) -> int:
+        """Speakers found so far."""
+        return len(self._centroid_n)
+
+    @property
+    def n_windows(self) -> int:
+        """Closed windows so far."""
+        return len(self._win_bounds)
+
+    def labels(self) -> np.ndarray:
+        """Speaker index of every frame read so far, int8, shape (n,).
+
+        :data:`NO_SPEAKER` for frames without speech, :data:`UNASSIGNED` for speech not yet given a speaker.
+        """
+        return self._labels.view()[:, 0]
+
+    def activity(self) -> np.ndarray:
+        """Who speaks in each frame read so far, bool, shape (n_frames, n_speakers)."""
+        lab = self.labels()
+        k = self.n_speakers
+        return lab[:, None] == np.arange(k, dtype=np.int8)[None, :] if k else np.zeros((lab.size, 0), bool)
+
+    def current_speaker(self, *, within_frames: int = 30) -> int | None:
+        """Speaker of the latest speech when it ended at most ``within_frames`` frames ago, else None."""
+        if self._gap >= within_frames or self._done == 0:
+            return None
+        lab = int(self._labels.view()[-1 - self._gap, 0]) if self._gap < self._done else NO_SPEAKER
+        return None if lab < 0 else lab
+
+    # ------------------------------------------------------------------ updating
+    def update(self, rows: np.ndarray, speech: np.ndarray) -> None:
+        """Read the frames added since the last call.
+
+        Parameters
+        ----------
+        rows : ndarray, shape (n, 41)
+            Every row stored so far (:meth:`Analyzer.frames`); only rows from :attr:`frames_done` on are read.
+        speech : ndarray of bool, shape (n,)
+            The speech decision of every frame so far.
+        """
+        n = min(len(rows), len(speech))
+        if n <= self._done:
+            return
+        start = self._done
+        sp = np.asarray(speech[start:n], dtype=bool)
+        ceps = mfcc(rows[start:n, :N_MELS], N_CEPS + 1)[:, 1:].astype(np.float64)
+        self._labels.append(np.where(sp, UNASSIGNED, NO_SPEAKER).astype(np.int8)[:, None])
+        sc = ceps[sp]
+        if sc.size:
+            self._n_speech += sc.shape[0]
+            self._sum += sc.sum(axis=0)
+            self._sumsq += (sc * sc).sum(axis=0)
+        # walk the runs of speech / non-speech
+        edges = np.flatnonzero(np.diff(sp.astype(np.int8))) + 1
+        bounds = np.concatenate(([0], edges, [sp.size]))
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if not sp[a]:
+                self._gap += b - a
+                if self._gap >= self.break_frames and self._w_n:
+                    self._close_window()
+                continue
+            self._gap = 0
+            pos = a
+            while pos < b:
+                take = min(b - pos, self.window_frames - self._w_n)
+                part = ceps[pos : pos + take]
+                if self._w_n == 0:
+                    self._w_first = start + pos
+                self._w_n += take
+                self._w_sum += part.sum(axis=0)
+                self._w_last = start + pos + take
+                pos += take
+                if self._w_n >= self.window_frames:
+                    self._close_window()
+        self._done = n
+        self._label_open_window()
+        if self.recluster_every_s > 0 and self._done >= self._next_recluster:
+            self.refine()
+            self._next_recluster = self._done + max(self.recluster_every_s / FRAME_S, 0.1 * self._done)
+
+    def refine(self, *, passes: int = 3) -> None:
+        """Re-assign every closed window to its nearest centroid (k-means passes), merge close speakers,
+        and relabel the frames of windows whose speaker changed."""
+        n, k_count = self.n_windows, self.n_speakers
+        if n < 2 or k_count < 2:
+            return
+        vec = self._win_vectors.view()
+        old = self._win_labels.view()[:, 0].astype(int)
+        scale = self._scale()
+        cents = np.array([s / c for s, c in zip(self._centroid_sum, self._centroid_n)])
+        lab = old.copy()
+        for _ in range(passes):
+            for k in range(k_count):
+                if np.any(lab == k):
+                    cents[k] = vec[lab == k].mean(axis=0)
+            new = np.argmin(_rms_distances(vec, cents, scale), axis=1)
+            if np.array_equal(new, lab):
+                break
+            lab = new
+        remap = self._merge_map(vec, lab, cents, scale)
+        lab = remap[lab]
+        labels = self._labels.view()[:, 0]
+        spoken = labels >= 0
+        labels[spoken] = remap[labels[spoken]]
+        bounds = self._win_bounds.view()
+        for i in np.flatnonzero(lab != remap[old]):
+            self._set_labels(int(bounds[i, 0]), int(bounds[i, 1]), int(lab[i]))
+        self._win_labels.view()[:, 0] = lab
+        k_new = int(remap.max()) + 1
+        self._centroid_sum = [vec[lab == k].sum(axis=0) for k in range(k_new)]
+        self._centroid_n = [int(np.sum(lab == k)) for k in range(k_new)]
+        if self._last_label >= 0:
+            self._last_label = int(remap[self._last_label])
+
+    def _merge_map(self, vec: np.ndarray, lab: np.ndarray, cents: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """Old speaker number -> new number after merging speakers closer than ``merge_distance``.
+
+        Speakers left without windows go to the nearest remaining one; numbers stay in order and compact.
+        """
+        k_count = cents.shape[0]
+        groups = {k: [k] for k in range(k_count) if np.any(lab == k)}
+        speech = self._win_speech.view()[:, 0]
+        ends = self._win_bounds.view()[:, 1]
+        while len(groups) > 1:
+            keys = sorted(groups)
+            members = [np.isin(lab, groups[k]) for k in keys]
+            gc = np.array([vec[m].mean(axis=0) for m in members])
+            d = _rms_distances(gc, gc, scale) + np.eye(len(keys)) * 1e9
+            i, j = np.unravel_index(int(np.argmin(d)), d.shape)
+            if d[i, j] >= self.merge_distance:
+                # a speaker with little speech, none of it recent, is more likely a stray window
+                small = [
+                    q for q, m in enumerate(members)
+                    if speech[m].sum() < self.min_speaker_frames and ends[m].max() < self._done - self.stale_frames
+                ]
+                if not small:
+                    break
+                i = min(small, key=lambda q: speech[members[q]].sum())
+                j = int(np.argmin(d[i]))
+            keep, gone = keys[min(i, j)], keys[max(i, j)]
+            groups[keep] += groups.pop(gone)
+        target = {m: k for k, members in groups.items() for m in members}
+        keys = sorted(groups)
+        for k in range(k_count):
+            if k not in target:
+                d = _rms_distances(cents[k : k + 1], cents[keys], scale)[0]
+                target[k] = keys[int(np.argmin(d))]
+        compact = {k: i for i, k in enumerate(keys)}
+        return np.array([compact[target[k]] for k in range(k_count)], dtype=np.int8)
+
+    # ------------------------------------------------------------------ internals
+    def _scale(self) -> np.ndarray:
+        """Standard deviation of c1..c19 over the speech so far, shape (19,)."""
+        if self._n_speech < 2:
+            return np.ones(N_CEPS)
+        mu = self._sum / self._n_speech
+        return np.sqrt(np.maximum(self._sumsq / self._n_speech - mu * mu, 1e-6))
+
+    def _window_vector(self) -> np.ndarray:
+        """Mean c1..c19 of the open window, shape (19,)."""
+        return self._w_sum / self._w_n
+
+    def _nearest(self, vector: np.ndarray) -> tuple[int, float]:
+        """Nearest speaker and its scaled RMS distance (``(NO_SPEAKER, inf)`` without speakers)."""
+        if not self._centroid_n:
+            return NO_SPEAKER, float("inf")
+        cents = np.array([s / c for s, c in zip(self._centroid_sum, self._centroid_n)])
+        d = _rms_distances(vector[None, :], cents, self._scale())[0]
+        k = int(np.argmin(d))
+        return k, float(d[k])
+
+    def _close_window(self) -> None:
+        vector = self._window_vector()
+        k, dist = self._nearest(vector)
+        full = self._w_n >= self.min_frames
+        if full and (k == NO_SPEAKER or (dist > self.new_speaker_distance and self.n_speakers < self.max_speakers)):
+            self._centroid_sum.append(vector.copy())
+            self._centroid_n.append(1)
+            k = self.n_speakers - 1
+        elif full:
+            self._centroid_sum[k] += vector
+            self._centroid_n[k] += 1
+        elif k == NO_SPEAKER:
+            k = self._last_label if self._last_label != NO_SPEAKER else NO_SPEAKER
+        if full:
+            self._win_bounds.append(np.array([[self._w_first, self._w_last]]))
+            self._win_vectors.append(vector[None, :])
+            self._win_labels.append(np.array([[k]]))
+            self._win_speech.append(np.array([[self._w_n]]))
+        self._set_labels(self._w_first, self._w_last, k)
+        if k != NO_SPEAKER:
+            self._last_label = k
+        self._w_n = 0
+        self._w_sum[:] = 0.0
+
+    def _label_open_window(self) -> None:
+        """Give the open window's frames the speaker it looks like so far (or the last speaker)."""
+        if self._w_n == 0:
+            return
+        k = NO_SPEAKER
+        if self._w_n >= self.min_frames // 2:
+            k, _ = self._nearest(self._window_vector())
+        if k == NO_SPEAKER:
+            k = self._last_label
+        if k == NO_SPEAKER and self._w_n >= self.min_frames // 2:
+            k = 0  # the very first voice: speaker 0 is about to be created
+            if not self._centroid_n:
+                self._centroid_sum.append(self._window_vector())
+                self._centroid_n.append(1)
+        self._set_labels(self._w_first, self._w_last, k)
+
+    def _set_labels(self, first: int, last: int, k: int) -> None:
+        """Label the speech frames in ``[first, last)`` as speaker ``k`` (pause frames stay unlabelled)."""
+        if first < 0 or last <= first:
+            return
+        seg = self._labels.view()[first:last, 0]
+        seg[seg != NO_SPEAKER] = UNASSIGNED if k == NO_SPEAKER else k
+
+
+def _rms_distances(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Scaled root-mean-square distance between rows of ``a`` (m, d) and ``b`` (k, d): shape (m, k)."""
+    diff = (a[:, None, :] - b[None, :, :]) / scale
+    return np.sqrt(np.mean(diff * diff, axis=2))
