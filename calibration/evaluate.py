@@ -61,7 +61,12 @@ def evaluate_entry(entry: Entry, speakers_given: bool, hyp_dir: Path | None = No
     import listenkit
     from listenkit.conversation import analyze_conversation
 
-    base: dict[str, Any] = {"name": entry.name, "audio": str(entry.audio), "description": entry.description}
+    base: dict[str, Any] = {
+        "name": entry.name,
+        "audio": str(entry.audio),
+        "description": entry.description,
+        "user_speaker": entry.extra.get("user_speaker"),
+    }
     ref_conv = analyze_conversation(read_rttm(entry.rttm))
     t0 = time.perf_counter()
     try:

@@ -46,6 +46,12 @@ def overall_markdown(results: dict[str, Any]) -> str:
         f"| speaker count right | {_pct(o['speaker_count']['accuracy'], 0)} % (over {o['speaker_count']['over']}, "
         f"under {o['speaker_count']['under']}, mean abs error {_num(o['speaker_count']['mean_abs_error'])}) |",
     ]
+    rec = o.get("speech_recall", {})
+    if rec.get("user") is not None:
+        lines.append(
+            f"| speech heard (covered by any hypothesis speech): user (near) / others (far) | "
+            f"{_pct(rec['user'])} / {_pct(rec['others'])} % |"
+        )
     for kind, (tol, keys) in EVENT_RULES.items():
         e = o["events"][kind]
         same = f"; same outcome {e['same_outcome']}/{e['tp']}" if kind == "interruption" else ""

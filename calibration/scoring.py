@@ -160,6 +160,22 @@ def share_errors(ref_spurts: Sequence[Segment], hyp_spurts: Sequence[Segment], m
     }
 
 
+def speech_recall(ref_spurts: Sequence[Segment], hyp_spurts: Sequence[Segment]) -> dict[str, list[float]]:
+    """How much of each reference speaker's talk the hypothesis covers with anyone's speech.
+
+    Returns
+    -------
+    dict
+        reference label -> [covered seconds, talk seconds] (a voice-activity diagnostic: which voices
+        the analysis does not hear, whoever it attributes them to).
+    """
+    hyp_all = sorted((g.start, g.end) for g in hyp_spurts)
+    out = {}
+    for spk, iv in _by_speaker(ref_spurts).items():
+        out[spk] = [round(_intersection(iv, hyp_all), 3), round(sum(e - s for s, e in iv), 3)]
+    return out
+
+
 # ----------------------------------------------------------------------------------------------- events
 def match_onsets(ref_t: Sequence[float], hyp_t: Sequence[float], tolerance: float, same: np.ndarray | None = None) -> list[tuple[int, int]]:
     """One-to-one matching of onsets within ``tolerance`` seconds, as many pairs as possible, nearest first.
@@ -329,6 +345,7 @@ def score_file(
         "mapping": mapping,
         **{name: der_components(ref, hyp_segments, duration_s, c) for name, c in COLLARS.items()},
         "share": share_errors(ref, hyp_segments, mapping),
+        "speech_recall": speech_recall(ref, hyp_segments),
         "events": event_scores(ref_conv.events, hyp_events, mapping),
         "response_gap": response_gap_scores(ref_conv.response_gaps, hyp_conv.response_gaps, mapping),
     }
@@ -341,7 +358,8 @@ def aggregate(files: Sequence[dict[str, Any]]) -> dict[str, Any]:
     -------
     dict
         Pooled DER and components, share error (mean / median / max of the per-file max), speaker
-        count accuracy, pooled event P/R/F1 per type, pooled response-gap error and bias.
+        count accuracy, speech recall of the user (near, dry voice) and of the others where files name
+        their ``user_speaker``, pooled event P/R/F1 per type, pooled response-gap error and bias.
     """
     ok = [f for f in files if "error" not in f]
     out: dict[str, Any] = {"n_files": len(files), "n_failed": len(files) - len(ok)}
@@ -364,6 +382,15 @@ def aggregate(files: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "over": int(sum(d > 0 for d in diff)),
         "under": int(sum(d < 0 for d in diff)),
     }
+    recall = {"user": [0.0, 0.0], "others": [0.0, 0.0]}
+    for f in ok:
+        for spk, (cov, tot) in f.get("speech_recall", {}).items():
+            if f.get("user_speaker") is None:
+                continue
+            key = "user" if spk == f["user_speaker"] else "others"
+            recall[key][0] += cov
+            recall[key][1] += tot
+    out["speech_recall"] = {k: (c / t if t else None) for k, (c, t) in recall.items()}
     events: dict[str, Any] = {}
     for kind in EVENT_RULES:
         tp, fp, fn = (sum(f["events"][kind][k] for f in ok) for k in ("tp", "fp", "fn"))

@@ -21,6 +21,7 @@ from calibration.scoring import (
     response_gap_scores,
     score_file,
     share_errors,
+    speech_recall,
 )
 from calibration.simulate import merge_runs
 from calibration.voices import SR, speech_runs
@@ -67,6 +68,13 @@ def test_share_errors_by_hand():
     assert s["max_pp"] == pytest.approx(20.0)  # Z counts against a share of 0
     # a reference speaker nobody maps to counts with its whole share
     assert share_errors(REF, [Segment(0, 9, "X")], {"X": "A"})["max_pp"] == pytest.approx(50.0)
+
+
+def test_speech_recall_by_hand():
+    # A [0, 10) heard by X for [0, 5); B [10, 20) heard for [15, 20) (by Y) -> 5 of 10 s each;
+    # overlapping hypothesis speakers are not counted twice
+    hyp = [Segment(0, 5, "X"), Segment(2, 4, "Y"), Segment(15, 20, "Y")]
+    assert speech_recall(REF, hyp) == {"A": [5.0, 10.0], "B": [5.0, 10.0]}
 
 
 def test_match_onsets_maximises_pairs_then_nearness():
