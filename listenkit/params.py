@@ -40,8 +40,7 @@ class AnalysisParams:
     # diarization
     max_speakers: int = _p(6, 1, 6, "largest speaker count considered when it is not given")
     window_s: float = _p(1.2, 0.5, 3.0, "length of the windows described for clustering, s")
-    init_clusters: int = _p(8, 2, 16, "clusters of the first, deliberately too fine, clustering")
-    merge_threshold: float = _p(1.0, 0.0, 10.0, "held-out cross-likelihood distance below which two clusters are one voice, nats/frame")
+    single_speaker_jump: float = _p(1.15, 1.0, 2.0, "smallest relative jump in the clustering tree that means more than one voice")
     min_speaker_s: float = _p(2.0, 0.0, 10.0, "a cluster with less speech than this is merged into its nearest, s")
     switch_penalty: float = _p(12.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
     overlap_penalty: float = _p(3.0, -5.0, 15.0, "log-likelihood cost of the 'two voices at once' state, nats")

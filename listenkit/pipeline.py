@@ -153,7 +153,7 @@ class Analyzer:
         )
         session.extra["analysis"] = {
             "num_speakers_given": self.num_speakers,
-            "merge_distances": [round(d, 3) for d in dia.merge_distances],
+            "merge_jumps": {str(k): round(v, 3) for k, v in dia.merge_jumps.items()},
         }
         return session
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..params import DEFAULT_PARAMS, AnalysisParams
-from .clustering import initial_clusters, merge_clusters, purify
+from .clustering import absorb_small, count_speakers, cut_tree, merge_jumps, ward_tree
 from .frames import FrameFeatures, make_windows, speech_features
 from .resegment_speakers import resegment
 
@@ -28,12 +28,12 @@ class Diarization:
     ----------
     activity : ndarray of bool, shape (n_frames, n_speakers)
         Who speaks in each 10 ms frame; columns ordered by first speech.
-    merge_distances : list of float
-        Cross-likelihood distance of each cluster merge (nats/frame), for calibration.
+    merge_jumps : dict
+        Relative jump of the clustering tree's merge height at each candidate count (for calibration).
     """
 
     activity: np.ndarray
-    merge_distances: list[float] = field(default_factory=list)
+    merge_jumps: dict[int, float] = field(default_factory=dict)
 
     @property
     def n_speakers(self) -> int:
@@ -60,44 +60,24 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     if ff.index.size == 0:
         return Diarization(np.zeros((n_frames, 0), dtype=bool))
     win = make_windows(ff, int(round(params.window_s / FRAME_S)))
-    if len(win) < 2 or num_speakers == 1:
+    if len(win) < 3 or num_speakers == 1:
         return _single_speaker(n_frames, ff)
-    labels = initial_clusters(win, params.init_clusters)
-    labels = purify(ff, win, labels)
-    labels = _absorb_small(win, labels, min_frames=int(params.min_speaker_s / FRAME_S))
-    labels, history = merge_clusters(
-        ff, win, labels, threshold=params.merge_threshold, num_speakers=num_speakers,
-        max_speakers=params.max_speakers,
-    )
+    tree = ward_tree(win)
+    jumps = merge_jumps(tree, params.max_speakers)
+    k = num_speakers or count_speakers(jumps, single_speaker_jump=params.single_speaker_jump)
+    labels = cut_tree(tree, min(k, len(win)))
+    if num_speakers is None:
+        labels = absorb_small(win, labels, min_frames=int(params.min_speaker_s / FRAME_S))
     if labels.max() == 0:
-        return Diarization(_single_speaker(n_frames, ff).activity, history)
+        return Diarization(_single_speaker(n_frames, ff).activity, jumps)
     activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames)
-    return Diarization(_order_by_first_speech(activity), history)
+    return Diarization(_order_by_first_speech(activity), jumps)
 
 
 def _single_speaker(n_frames: int, ff: FrameFeatures) -> Diarization:
     act = np.zeros((n_frames, 1), dtype=bool)
     act[ff.index, 0] = True
     return Diarization(act)
-
-
-def _absorb_small(win, labels: np.ndarray, *, min_frames: int) -> np.ndarray:
-    """Dissolve clusters with less speech than ``min_frames`` into the nearest cluster (window vectors)."""
-    lengths = win.bounds[:, 1] - win.bounds[:, 0]
-    while True:
-        ids = np.unique(labels)
-        if ids.size <= 1:
-            return labels
-        totals = np.array([lengths[labels == c].sum() for c in ids])
-        small = int(np.argmin(totals))
-        if totals[small] >= min_frames:
-            return labels
-        c = ids[small]
-        centroids = {o: win.vectors[labels == o].mean(axis=0) for o in ids if o != c}
-        members = np.flatnonzero(labels == c)
-        for m in members:
-            labels[m] = min(centroids, key=lambda o: float(np.sum((win.vectors[m] - centroids[o]) ** 2)))
-        _, labels = np.unique(labels, return_inverse=True)
 
 
 def _order_by_first_speech(activity: np.ndarray) -> np.ndarray:
