@@ -31,7 +31,7 @@ from listenkit.timeline import format_rttm, read_rttm
 from . import REPO, RESULTS, corpus_dir
 from .manifest import Entry, read_manifest
 from .report import results_markdown
-from .scoring import aggregate, score_file
+from .scoring import aggregate, score_file, talk_shares
 
 REAL_DESCRIPTIONS = {
     "ami-en2002a-30s": "AMI meeting, 30 s of very dense overlap",
@@ -56,9 +56,14 @@ def real_manifest(corpus: Path | None = None) -> list[Entry]:
     return entries
 
 
-def evaluate_entry(entry: Entry, speakers_given: bool, hyp_dir: Path | None = None) -> dict[str, Any]:
-    """Analyse one recording and score it; analysis failures are returned as ``{"error": ...}``."""
-    import listenkit
+def evaluate_entry(
+    entry: Entry, speakers_given: bool, hyp_dir: Path | None = None, *, rescore: bool = False
+) -> dict[str, Any]:
+    """Analyse one recording and score it; analysis failures are returned as ``{"error": ...}``.
+
+    With ``rescore``, the analysis is not run: the hypothesis is read back from ``hyp_dir/<name>.rttm``
+    (written by an earlier run) and its events are the rules applied to it.
+    """
     from listenkit.conversation import analyze_conversation
 
     base: dict[str, Any] = {
@@ -68,6 +73,18 @@ def evaluate_entry(entry: Entry, speakers_given: bool, hyp_dir: Path | None = No
         "user_speaker": entry.extra.get("user_speaker"),
     }
     ref_conv = analyze_conversation(read_rttm(entry.rttm))
+    if rescore:
+        if hyp_dir is None or not (hyp_dir / f"{entry.name}.rttm").is_file():
+            raise ValueError(f"--rescore: no earlier hypothesis {hyp_dir}/{entry.name}.rttm")
+        import soundfile as sf
+
+        segments = read_rttm(hyp_dir / f"{entry.name}.rttm")
+        hyp_conv = analyze_conversation(segments)
+        duration = sf.info(str(entry.audio)).duration
+        scores = score_file(ref_conv, hyp_conv.talkspurts, hyp_conv.events, hyp_conv, duration)
+        return {**base, **scores, "wall_s": None, "rtf": None, "rescored": True}
+    import listenkit
+
     t0 = time.perf_counter()
     try:
         session = listenkit.analyze_file(entry.audio, num_speakers=entry.n_speakers if speakers_given else None)
@@ -80,8 +97,6 @@ def evaluate_entry(entry: Entry, speakers_given: bool, hyp_dir: Path | None = No
     rule_events = [e.to_dict() for e in hyp_conv.events]
     own_events = [e.to_dict() for e in session.events]
     shares = {s.id: float(s.share) for s in session.speakers}
-    from .scoring import talk_shares
-
     recomputed = talk_shares(session.segments)
     share_gap = max([abs(shares.get(k, 0.0) - v) for k, v in recomputed.items()] or [0.0])
     if hyp_dir is not None:
@@ -98,24 +113,34 @@ def evaluate_entry(entry: Entry, speakers_given: bool, hyp_dir: Path | None = No
     }
 
 
-def _task(args: tuple[Entry, bool, Path | None]) -> dict[str, Any]:
-    return evaluate_entry(*args)
+def _task(args: tuple[Entry, bool, Path | None, bool]) -> dict[str, Any]:
+    entry, given, hyp_dir, rescore = args
+    return evaluate_entry(entry, given, hyp_dir, rescore=rescore)
 
 
 def git_commit() -> str | None:
-    """The checked-out commit, when the repository is a git one."""
+    """The checked-out commit (with ``+dirty`` when listenkit/ has uncommitted changes), if known."""
     try:
         out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or None
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "listenkit"], capture_output=True, text=True, timeout=10
+        )
+        commit = out.stdout.strip()
+        return (commit + ("+dirty" if dirty.stdout.strip() else "")) or None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def run(entries: Sequence[Entry], *, speakers_given: bool, out: Path, jobs: int = 1, name: str = "") -> dict[str, Any]:
-    """Evaluate every entry and write ``results.json``, ``results.md`` and ``hyp/*.rttm`` into ``out``."""
+def run(
+    entries: Sequence[Entry], *, speakers_given: bool, out: Path, jobs: int = 1, name: str = "", rescore: bool = False
+) -> dict[str, Any]:
+    """Evaluate every entry and write ``results.json``, ``results.md`` and ``hyp/*.rttm`` into ``out``.
+
+    With ``rescore``, score the hypotheses already in ``out/hyp`` instead of running the analysis.
+    """
     hyp_dir = out / "hyp"
     hyp_dir.mkdir(parents=True, exist_ok=True)
-    tasks = [(e, speakers_given, hyp_dir) for e in entries]
+    tasks = [(e, speakers_given, hyp_dir, rescore) for e in entries]
     t0 = time.perf_counter()
     files: list[dict[str, Any]] = []
     if jobs > 1:
@@ -131,6 +156,7 @@ def run(entries: Sequence[Entry], *, speakers_given: bool, out: Path, jobs: int 
         "manifest": name,
         "speakers_given": speakers_given,
         "commit": git_commit(),
+        "rescored": rescore,
         "elapsed_s": round(time.perf_counter() - t0, 1),
         "overall": aggregate(files),
         "files": files,
@@ -148,7 +174,7 @@ def _progress(res: dict[str, Any], i: int, n: int) -> None:
         print(
             f"[{i}/{n}] {res['name']}: DER {100 * der:.1f}% " if der is not None else f"[{i}/{n}] {res['name']}: ",
             f"share err {res['share']['max_pp']:.1f} pp, speakers {res['n_speakers_hyp']}/{res['n_speakers_ref']}, "
-            f"{res['wall_s']:.1f} s",
+            f"{res['wall_s']:.1f} s" if res.get("wall_s") is not None else "rescored",
             sep="",
             file=sys.stderr,
         )
@@ -162,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="output folder (default calibration/results/<name>)")
     ap.add_argument("--jobs", type=int, default=1, choices=[1, 2], help="processes (at most 2; default 1)")
     ap.add_argument("--limit", type=int, help="only the first N files")
+    ap.add_argument("--rescore", action="store_true", help="score the hypotheses already in OUT/hyp (no analysis)")
     args = ap.parse_args(argv)
     try:
         if args.manifest == "real":
@@ -176,7 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not entries:
             raise ValueError("the manifest lists no recordings")
         out = args.out or RESULTS / (name + ("-given" if args.speakers_given else ""))
-        results = run(entries, speakers_given=args.speakers_given, out=out, jobs=args.jobs, name=name)
+        results = run(
+            entries, speakers_given=args.speakers_given, out=out, jobs=args.jobs, name=name, rescore=args.rescore
+        )
     except (OSError, ValueError) as exc:
         print(f"evaluate: {exc}", file=sys.stderr)
         return 2
