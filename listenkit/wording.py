@@ -48,6 +48,10 @@ ANALYZE_SPEAKERS_HELP = "how many people speak, if you know (1-6); found automat
 ANALYZE_JSON_HELP = "also write the session file (listenkit.session/1 JSON) here"
 ANALYZE_RTTM_HELP = "also write who-spoke-when as RTTM here"
 ANALYZING = "Listening to {name}"
+ANALYZE_REPORT_HELP = "also write a self-contained HTML report (chart, numbers, suggestions) here"
+ANALYZE_NO_SAVE_HELP = "do not keep this session in your local history"
+ANALYZE_ME_HELP = "your voice profile file (default: the one saved by 'listenkit calibrate', if any)"
+ANALYZE_NO_ME_HELP = "ignore your voice profile: nobody is labelled 'you'"
 AUDIO_BAD_SHAPE = "audio samples must be 1-D, or 2-D as (samples, channels); got shape {shape}"
 # details that fill the {detail} / {reason} slots above
 AUDIO_DETAIL_NOT_REGULAR = "not a regular file"
@@ -435,6 +439,95 @@ def device_line(index: int, name: str, host_api: str, channels: int, rate: float
 # ---------------------------------------------------------------------------------------------------
 # Voice enrollment (listenkit.enroll)
 # ---------------------------------------------------------------------------------------------------
+
+ENROLL_PASSAGE = (
+    "Listening well is more than waiting for my turn to talk. When someone tells me about their day, "
+    "I try to let them finish their thought before I answer, and I notice when I am about to jump in. "
+    "A short pause is not a problem to fix: it gives both of us a moment to think. I can show that I am "
+    "following with a small word, a nod, or a question about what they just said. Over a whole "
+    "conversation, these small habits add up, and the other person feels heard."
+)
+# take checks: one sentence each, saying what was measured and what to change
+ENROLL_SILENT = (
+    "Nothing was heard (the loudest moment was {peak_db:.0f} dBFS): check that the microphone is "
+    "connected and not muted, and that listenkit may use it."
+)
+ENROLL_TOO_SHORT = (
+    "Only {speech_s:.1f} s of speech was heard; at least {need_s:.0f} s is needed: read the whole "
+    "passage at a calm, even pace."
+)
+ENROLL_CLIPPED = (
+    "The sound was too loud and got cut off ({percent:.2f} % of the speech clipped): sit a little "
+    "farther from the microphone or lower its input volume."
+)
+ENROLL_TOO_QUIET = (
+    "Your voice was very quiet ({level_db:.0f} dBFS; at least {need_db:.0f} dBFS is needed): sit "
+    "closer to the microphone, speak up a little, or raise its input volume."
+)
+ENROLL_NOISY = (
+    "The room is noisy: your voice was only {snr_db:.0f} dB above the background (at least "
+    "{need_db:.0f} dB is needed): move somewhere quieter, or turn off fans or music."
+)
+ENROLL_REJECTED = "{name}: this recording cannot be used for your voice profile. {problems}"
+ENROLL_NO_PORTAUDIO = (
+    "recording needs the PortAudio library, which is not installed: install it (on Debian or Ubuntu: "
+    "sudo apt-get install libportaudio2), or enroll from a recording with --from-file"
+)
+ENROLL_NO_SOUNDDEVICE = (
+    "recording needs the Python package sounddevice (pip install sounddevice), or enroll from a "
+    "recording with --from-file"
+)
+ENROLL_NO_DEVICE = "cannot record from input device {device!s} ({detail})"
+ENROLL_NO_AUDIO = "the input device {device!s} delivered no sound for 2 s; check that it is not in use or muted"
+# voice profile files (listenkit.profile); the file name is put in front by the caller
+PROFILE_MISSING = "no such voice profile file"
+PROFILE_UNREADABLE = "cannot read the voice profile ({detail})"
+PROFILE_NOT_PROFILE = "not a listenkit voice profile"
+PROFILE_DAMAGED = "the voice profile is damaged ({detail}); make a new one with 'listenkit calibrate'"
+PROFILE_NEWER = (
+    "this voice profile was made by a newer listenkit (format version {version}); update listenkit "
+    "or make a new profile with 'listenkit calibrate'"
+)
+PROFILE_STORED_HINT = " (or use --no-me to analyse without it)"
+# calibrate command
+CALIBRATE_HELP = "Teach listenkit your voice, so it can tell you about your own listening."
+CALIBRATE_DESCRIPTION = (
+    "Record yourself reading a short passage (or use a recording of your voice) to make a voice "
+    "profile. 'listenkit analyze' and 'listenkit live' then label your voice \"you\". The profile holds "
+    "only numbers that describe your voice, no audio, and stays on this computer."
+)
+CALIBRATE_FROM_FILE_HELP = "make the profile from a recording of your voice (20-30 s of you alone) instead of the microphone"
+CALIBRATE_SHOW_HELP = "say what voice profile is stored"
+CALIBRATE_DELETE_HELP = "delete the stored voice profile"
+CALIBRATE_PROFILE_HELP = "use this profile file instead of the one in your data folder"
+CALIBRATE_SECONDS_HELP = "how long to record, seconds (default {default:.0f})"
+CALIBRATE_DEVICE_HELP = "microphone to record from: its number or part of its name (default: the system's)"
+CALIBRATE_BAD_SECONDS = "the recording length must be a number of seconds from {lo:.0f} to {hi:.0f}, not {value!r}"
+CALIBRATE_MICROPHONE = "microphone recording"
+CALIBRATE_INTRO = (
+    "listenkit will record you for {seconds:.0f} s. Sit where you usually sit for a conversation, "
+    "in a quiet room, and read the passage below aloud in your normal voice."
+)
+CALIBRATE_PASSAGE_TITLE = "The passage:"
+CALIBRATE_PRESS_ENTER = "Press Enter to start recording (or type q and Enter to stop): "
+CALIBRATE_TRY_AGAIN = "Press Enter to record again (or type q and Enter to stop): "
+CALIBRATE_RECORDING = "Recording {elapsed:4.1f} / {total:.0f} s"
+CALIBRATE_METER_TOO_LOUD = "too loud"
+CALIBRATE_TAKE_PROBLEMS = "This take cannot be used:"
+CALIBRATE_GAVE_UP = "No voice profile was made; nothing was changed."
+CALIBRATE_SAVED = (
+    "Saved your voice profile to {path} ({speech_s:.0f} s of speech; room noise floor {noise_db:.0f} dBFS). "
+    "'listenkit analyze' will now label your voice \"you\"."
+)
+CALIBRATE_SHOW = (
+    "Voice profile: {path}\n"
+    "  made {created} from {speech_s:.0f} s of speech at {level_db:.0f} dBFS\n"
+    "  room noise floor {noise_db:.0f} dBFS; format version {version}\n"
+    "  It holds only numbers that describe your voice, no audio."
+)
+CALIBRATE_NONE_STORED = "No voice profile is stored. Make one with 'listenkit calibrate'."
+CALIBRATE_DELETED = "Deleted the voice profile {path}."
+CALIBRATE_NOTHING_TO_DELETE = "There is no voice profile to delete."
 
 # ---------------------------------------------------------------------------------------------------
 # Charts, reports and history (listenkit.chart, listenkit.report, listenkit.history)
