@@ -139,7 +139,7 @@ def run_live(args: argparse.Namespace) -> int:
     voice = resolve_voice(args.me, args.no_me)
     console = stdout_console()
 
-    _print_recovered(*recover_all(save=not args.no_save, voice=voice), console)
+    _print_recovered(*recover_all(voice=voice), console)  # each as its own run asked (--no-save is in its journal)
 
     if args.input_file:
         source = PacedSource(FileSource(args.input_file), speed=args.speed)
@@ -147,7 +147,7 @@ def run_live(args: argparse.Namespace) -> int:
         source = MicrophoneSource(device_argument(args.device) if args.device else None)
     settings = LiveSettings(duration_s=args.duration, num_speakers=args.speakers, nudges=not args.no_nudges)
     header = {"source": source.name, "sample_rate": source.sample_rate, "num_speakers": args.speakers,
-              "record": str(record_path.resolve()) if record_path else None}
+              "record": str(record_path.resolve()) if record_path else None, "save": not args.no_save}
     journal = JournalWriter(header)
     recorder = None
     try:

@@ -16,8 +16,11 @@ machine that only analyses files may not have.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -44,6 +47,33 @@ STALL_S = 3.0
 
 #: how :func:`import_sounddevice` imports (tests replace it to simulate a missing PortAudio)
 _import_module: Callable[[str], ModuleType] = importlib.import_module
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Send what native libraries print on file descriptor 2 (PortAudio, ALSA, libpulse) to /dev/null.
+
+    ALSA and PortAudio print notes such as "Expression '...' failed in pa_linux_alsa.c" or "ALSA lib
+    pcm.c: unknown PCM" straight to the process's stderr when a device misbehaves or is probed;
+    listenkit reports device trouble in one line of its own instead. Python's ``sys.stderr`` is flushed
+    first and restored afterwards; does nothing when fd 2 cannot be duplicated.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+        finally:
+            os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @runtime_checkable
@@ -83,7 +113,8 @@ def import_sounddevice(importer: Callable[[str], ModuleType] | None = None) -> M
         PortAudio is not installed (``OSError`` on import), or sounddevice itself is missing.
     """
     try:
-        return (importer or _import_module)("sounddevice")
+        with quiet_native_stderr():  # PortAudio's start-up probes print ALSA notes on some laptops
+            return (importer or _import_module)("sounddevice")
     except OSError:
         raise DeviceError(wording.LIVE_NO_PORTAUDIO) from None
     except ImportError:
@@ -131,9 +162,10 @@ def list_input_devices(sd: Any | None = None) -> list[InputDevice]:
     """
     sd = sd or import_sounddevice()
     try:
-        devices = sd.query_devices()
-        apis = sd.query_hostapis()
-        default_in = sd.default.device[0]
+        with quiet_native_stderr():
+            devices = sd.query_devices()
+            apis = sd.query_hostapis()
+            default_in = sd.default.device[0]
     except Exception as exc:  # PortAudioError and friends: never a traceback
         raise DeviceError(wording.LIVE_CANNOT_LIST.format(detail=_reason(exc))) from None
     out = []
@@ -253,10 +285,11 @@ class MicrophoneSource(_Stoppable):
     ) -> None:
         super().__init__()
         self._sd = backend or import_sounddevice()
-        info = _resolve_device(self._sd, device)
+        with quiet_native_stderr():
+            info = _resolve_device(self._sd, device)
+            self.sample_rate, self.channels = choose_settings(self._sd, info)
         self.device_index = info.get("index")
         self.device_name = str(info.get("name", device))
-        self.sample_rate, self.channels = choose_settings(self._sd, info)
         self._block = max(1, int(round(self.sample_rate * block_s)))
         self._yield_frames = max(1, int(round(self.sample_rate * yield_s)))
         self._stall_s = float(stall_s)
@@ -313,6 +346,10 @@ class MicrophoneSource(_Stoppable):
         DeviceError
             When the stream cannot be opened.
         """
+        with quiet_native_stderr():
+            yield from self._capture()
+
+    def _capture(self) -> Iterator[np.ndarray]:
         stream = self._open_stream()
         pending: list[np.ndarray] = []
         pending_frames = 0
@@ -405,6 +442,18 @@ class PacedSource(_Stoppable):
         self._block = max(1, int(round(self.sample_rate * block_s)))
         self._clock = clock
 
+    def _even_blocks(self) -> Iterator[np.ndarray]:
+        """The inner source's audio cut into blocks of exactly ``block_s`` (the last may be shorter)."""
+        carry = np.zeros(0, dtype=np.float32)
+        for big in self.inner.blocks():
+            data = np.concatenate((carry, big)) if carry.size else big
+            full = data.shape[0] - data.shape[0] % self._block
+            for start in range(0, full, self._block):
+                yield data[start : start + self._block]
+            carry = data[full:]
+        if carry.size:
+            yield carry
+
     def blocks(self) -> Iterator[np.ndarray]:
         """Yield blocks of ``block_s`` seconds at the chosen pace until the audio ends or :meth:`stop`.
 
@@ -412,18 +461,16 @@ class PacedSource(_Stoppable):
         """
         t0 = self._clock()
         done = 0
-        for big in self.inner.blocks():
-            for start in range(0, big.shape[0], self._block):
-                if self.stopped:
+        for block in self._even_blocks():
+            if self.stopped:
+                return
+            if self.speed > 0:
+                due = t0 + (done + block.shape[0]) / (self.sample_rate * self.speed)
+                wait = due - self._clock()
+                if wait > 0 and self._stop.wait(wait):
+                    heard = int((self._clock() - t0) * self.sample_rate * self.speed) - done
+                    if heard > 0:
+                        yield block[: min(heard, block.shape[0])]
                     return
-                block = big[start : start + self._block]
-                if self.speed > 0:
-                    due = t0 + (done + block.shape[0]) / (self.sample_rate * self.speed)
-                    wait = due - self._clock()
-                    if wait > 0 and self._stop.wait(wait):
-                        heard = int((self._clock() - t0) * self.sample_rate * self.speed) - done
-                        if heard > 0:
-                            yield block[: min(heard, block.shape[0])]
-                        return
-                done += block.shape[0]
-                yield block
+            done += block.shape[0]
+            yield block

@@ -138,9 +138,12 @@ class OnlineSpeakers:
         return self._labels.view()[:, 0]
 
     def activity(self) -> np.ndarray:
-        """Who speaks in each frame read so far, bool, shape (n_frames, n_speakers)."""
+        """Who speaks in each frame read so far, bool, shape (n_frames, n_speakers).
+
+        Before the first window closes, the first voice's frames already count as speaker 0.
+        """
         lab = self.labels()
-        k = self.n_speakers
+        k = max(self.n_speakers, 1 if np.any(lab == 0) else 0)
         return lab[:, None] == np.arange(k, dtype=np.int8)[None, :] if k else np.zeros((lab.size, 0), bool)
 
     def current_speaker(self, *, within_frames: int = 30) -> int | None:
@@ -326,10 +329,7 @@ class OnlineSpeakers:
         if k == NO_SPEAKER:
             k = self._last_label
         if k == NO_SPEAKER and self._w_n >= self.min_frames // 2:
-            k = 0  # the very first voice: speaker 0 is about to be created
-            if not self._centroid_n:
-                self._centroid_sum.append(self._window_vector())
-                self._centroid_n.append(1)
+            k = 0  # the very first voice: speaker 0 is created when this window closes
         self._set_labels(self._w_first, self._w_last, k)
 
     def _set_labels(self, first: int, last: int, k: int) -> None:

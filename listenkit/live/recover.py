@@ -86,6 +86,9 @@ class Recovered:
 def recover_journal(path: Path, *, save: bool = True, voice: VoiceMatcher | None = None) -> Recovered:
     """Finalize one journal, write ``<journal>.json`` beside it, save to the history, remove the journal.
 
+    The session is saved in the history when ``save`` is True and the session that wrote the journal
+    was not run with ``--no-save`` (its header says).
+
     Raises
     ------
     SessionFileError
@@ -98,7 +101,8 @@ def recover_journal(path: Path, *, save: bool = True, voice: VoiceMatcher | None
     record = contents.header.get("record")
     if record and Path(record).is_file():
         repair_wav_header(record)
-    delivery = deliver(session, json_path=path.with_suffix(".json"), save=save)
+    keep = save and bool(contents.header.get("save", True))  # the interrupted run's own --no-save holds
+    delivery = deliver(session, json_path=path.with_suffix(".json"), save=keep)
     path.unlink(missing_ok=True)
     return Recovered(path, session, delivery)
 

@@ -63,10 +63,11 @@ class LiveSettings:
     refresh_s : float
         Seconds between two view redraws (and online speaker updates).
     state_s : float
-        Least seconds between two runs of the conversation rules on the online labels; stretched so
-        that they take at most :attr:`state_budget` of the time (their cost grows with the session).
+        Least seconds of audio between two runs of the conversation rules on the online labels;
+        stretched so that they take at most :attr:`state_budget` of the time (their cost grows with the
+        session).
     state_budget : float
-        Largest fraction of wall time spent on the live rules.
+        Largest fraction of the session's time spent on the live rules (CPU seconds per second).
     voice_every_s : float
         Seconds between two looks for the enrolled voice among the online speakers.
     nudges : bool
@@ -189,7 +190,7 @@ class LiveRunner:
         self._state = None
         self._you: int | None = None
         self._nudge_until = -1.0
-        self._next_state_wall = 0.0
+        self._next_state_s = 0.0  # session time of the next run of the live rules
         self._next_voice_s = settings.voice_every_s
 
     # ------------------------------------------------------------------ the loop
@@ -201,8 +202,9 @@ class LiveRunner:
         next_refresh = self.clock()
         with StopOnSignals(self.source.stop) as signals:
             self.view.start()
+            blocks = self.source.blocks()
             try:
-                for block in self.source.blocks():
+                for block in blocks:
                     if limit is not None and self.fed_samples + block.shape[0] >= limit:
                         block = block[: max(0, limit - self.fed_samples)]
                         self._take(block)
@@ -219,6 +221,9 @@ class LiveRunner:
                         if self.journal.maybe_sync(rows, speech, self._samples_16k(), now=now) and self.recorder:
                             self.recorder.sync()
             finally:
+                close = getattr(blocks, "close", None)
+                if close is not None:
+                    close()  # a generator source releases its device now, not when collected
                 self.view.stop()
             if signals.received is not None and stopped_by != STOP_DURATION:
                 stopped_by = STOP_SIGNAL
@@ -256,11 +261,11 @@ class LiveRunner:
         if self.voice is not None and elapsed >= self._next_voice_s:
             self._look_for_you(rows)
             self._next_voice_s = elapsed + s.voice_every_s
-        if self._state is None or now >= self._next_state_wall:
+        if self._state is None or elapsed >= self._next_state_s:
             t0 = time.process_time()
             self._state = live_state(self.online, elapsed_s=elapsed, rules=s.rules, you=self._you)
             cost = time.process_time() - t0
-            self._next_state_wall = now + max(s.state_s, cost / max(s.state_budget, 1e-6))
+            self._next_state_s = elapsed + max(s.state_s, cost / max(s.state_budget, 1e-6))
             if s.nudges:
                 nudge = self.nudger.check(self._state)
                 if nudge is not None:

@@ -101,8 +101,9 @@ def live_state(online: OnlineSpeakers, *, elapsed_s: float, rules: Rules = DEFAU
     you : int, optional
         Online speaker index of the enrolled voice.
     """
-    ids = [speaker_id(k) for k in range(online.n_speakers)]
-    segments = segments_from_frames(online.activity(), ids, FRAME_S)
+    activity = online.activity()
+    ids = [speaker_id(k) for k in range(activity.shape[1])]
+    segments = segments_from_frames(activity, ids, FRAME_S)
     conv = analyze_conversation(segments, rules)
     metrics = compute_metrics(conv, elapsed_s)
     you_id = speaker_id(you) if you is not None and you < len(ids) else None
@@ -113,14 +114,18 @@ def live_state(online: OnlineSpeakers, *, elapsed_s: float, rules: Rules = DEFAU
 def snapshot_of(state: LiveState, *, elapsed_s: float, talking: int | None, overflows: int, nudge: str | None) -> LiveSnapshot:
     """The view's snapshot from a :class:`LiveState` (possibly a little older than ``elapsed_s``)."""
     summaries = speaker_summaries(state.conversation.talkspurts, list(state.names), None)
-    speakers = [LiveSpeaker(s.id, state.names.get(s.id, s.id), s.talk_time_s, s.share) for s in summaries]
+    talking_id = speaker_id(talking) if talking is not None else None
+    speakers = [  # a speaker the refinement emptied is not shown (unless talking right now)
+        LiveSpeaker(s.id, state.names.get(s.id, s.id), s.talk_time_s, s.share)
+        for s in summaries
+        if s.talk_time_s > 0 or s.id == talking_id
+    ]
     mono = state.metrics.get("longest_monologue")
     longest = (state.names.get(mono["speaker"], mono["speaker"]), float(mono["duration_s"])) if mono else None
-    talking_id = speaker_id(talking) if talking is not None else None
     return LiveSnapshot(
         elapsed_s=elapsed_s,
         speakers=speakers,
-        talking=state.names.get(talking_id, talking_id) if talking_id else None,
+        talking=wording.speaker_name(talking_id, "you" if talking_id == state.you else None) if talking_id else None,
         interruptions=int(state.metrics.get("interruptions", 0)),
         backchannels=int(state.metrics.get("backchannels", 0)),
         longest_monologue=longest,

@@ -1,0 +1,133 @@
+"""Online speaker assignment on synthetic feature rows: who is who, early and stable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from listenkit.live.online import NO_SPEAKER, UNASSIGNED, OnlineSpeakers
+
+N_MELS = 40
+
+
+def spectra(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Two clearly different spectral envelopes (natural-log mel powers) and a silence floor."""
+    m = np.arange(N_MELS)
+    return {
+        "A": -4.0 - 0.08 * m + 2.0 * np.exp(-((m - 8) ** 2) / 18.0),
+        "B": -6.0 + 0.02 * m + 2.0 * np.exp(-((m - 24) ** 2) / 18.0),
+        "X": 1.0 + 0.3 * np.cos(m / 2.0),  # an odd, loud noise (a door, a cough)
+        "-": np.full(N_MELS, -14.0),
+    }
+
+
+def rows_for(script: str, rng: np.random.Generator, frames_per_char: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature rows for a script like ``"AAAA-BBBB-"``: each character is ``frames_per_char`` frames
+    (0.5 s) of speaker A, speaker B, an odd sound X taken for speech, or silence ("-").
+
+    Returns rows (n, 41), speech (n,) and the true speaker per frame (-1 in silence).
+    """
+    env = spectra(rng)
+    truth = np.repeat([{"A": 0, "B": 1, "X": 2, "-": -1}[c] for c in script], frames_per_char)
+    rows = np.zeros((truth.size, N_MELS + 1), np.float32)
+    for code, key in ((0, "A"), (1, "B"), (2, "X"), (-1, "-")):
+        idx = truth == code
+        rows[idx, :N_MELS] = env[key] + 0.9 * rng.standard_normal((int(idx.sum()), N_MELS))
+    rows[:, N_MELS] = np.where(truth >= 0, -3.0, -12.0)
+    return rows, truth >= 0, truth
+
+
+def accuracy(labels: np.ndarray, truth: np.ndarray) -> float:
+    """Share of speech frames labelled right, under the best one-to-one naming of two speakers."""
+    sp = truth >= 0
+    direct = np.mean(labels[sp] == truth[sp])
+    swapped = np.mean(labels[sp] == 1 - truth[sp])
+    return float(max(direct, swapped))
+
+
+SCRIPT = "-AAAAAA-BBBBB-AAA-BBBBBBB-AAAAA-BB-AAAA-BBBB-" * 3
+
+
+def test_two_voices_are_told_apart(rng):
+    rows, speech, truth = rows_for(SCRIPT, rng)
+    online = OnlineSpeakers()
+    for end in range(0, len(rows) + 25, 25):  # as the runner does: a quarter second at a time
+        online.update(rows[:end], speech[:end])
+    assert online.frames_done == len(rows)
+    assert online.n_speakers == 2
+    assert accuracy(online.labels(), truth) > 0.95
+    assert np.all(online.labels()[~speech] == NO_SPEAKER)  # silence is nobody's
+    act = online.activity()
+    assert act.shape == (len(rows), 2) and not np.any(act.sum(axis=1) > 1)
+
+
+def test_the_first_voice_shows_before_its_first_window_closes(rng):
+    rows, speech, _ = rows_for("--AAAAAAAA", rng)
+    online = OnlineSpeakers(window_frames=150)
+    online.update(rows[:100 + 40], speech[:100 + 40])  # 0.4 s into the first speech
+    assert online.current_speaker() == 0
+    assert online.activity().shape[1] == 1
+    assert online.n_speakers == 0  # no centroid yet: only a provisional label
+
+
+def test_chunked_updates_equal_one_update_without_refinement(rng):
+    rows, speech, _ = rows_for(SCRIPT, rng)
+    whole = OnlineSpeakers(recluster_every_s=0)
+    whole.update(rows, speech)
+    chunked = OnlineSpeakers(recluster_every_s=0)
+    for end in (7, 60, 61, 333, 1000, 1001, 2400, len(rows)):
+        chunked.update(rows[:end], speech[:end])
+    np.testing.assert_array_equal(chunked.labels(), whole.labels())
+
+
+def test_speaker_numbers_stay_stable_as_the_talk_goes_on(rng):
+    rows, speech, truth = rows_for(SCRIPT * 2, rng)
+    online = OnlineSpeakers(recluster_every_s=10)
+    first_a = None
+    for end in range(0, len(rows) + 50, 50):
+        online.update(rows[:end], speech[:end])
+        lab = online.labels()
+        a = lab[: len(lab)][truth[: len(lab)] == 0]
+        if a.size > 300:
+            name = int(np.bincount(a[a >= 0]).argmax())
+            first_a = name if first_a is None else first_a
+            assert name == first_a  # A keeps its number through every refinement
+
+
+def test_a_stray_window_does_not_stay_a_speaker(rng):
+    rows, speech, truth = rows_for("-AAAA-BBBB--X--" + "AAAA-BBBB-" * 3, rng)
+    plain = OnlineSpeakers(recluster_every_s=0)
+    plain.update(rows, speech)
+    assert plain.n_speakers == 3  # the odd sound became a "speaker" of its own
+    online = OnlineSpeakers(recluster_every_s=0)
+    online.update(rows, speech)
+    online.refine()  # 0.5 s of it, 15 s ago: a stray, not a voice
+    assert online.n_speakers == 2
+    assert accuracy(online.labels(), np.where(truth == 2, -1, truth)) > 0.95
+    x = online.labels()[truth == 2]
+    assert np.all((x == 0) | (x == 1))  # its frames went to a remaining speaker
+
+
+def test_max_speakers_is_respected(rng):
+    rows, speech, _ = rows_for(SCRIPT, rng)
+    online = OnlineSpeakers(max_speakers=1)
+    online.update(rows, speech)
+    assert online.n_speakers == 1
+    assert set(np.unique(online.labels())) <= {NO_SPEAKER, 0}
+
+
+def test_nothing_but_silence(rng):
+    rows, speech, _ = rows_for("-" * 20, rng)
+    online = OnlineSpeakers()
+    online.update(rows, speech)
+    assert online.n_speakers == 0
+    assert online.activity().shape == (len(rows), 0)
+    assert online.current_speaker() is None
+    assert UNASSIGNED not in online.labels()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError):
+        OnlineSpeakers(max_speakers=0)
+    with pytest.raises(ValueError):
+        OnlineSpeakers(max_speakers=7)
