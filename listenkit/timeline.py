@@ -65,7 +65,7 @@ def segments_from_frames(labels: np.ndarray, speaker_ids: Sequence[str], frame_s
         starts = np.flatnonzero(edges == 1)
         ends = np.flatnonzero(edges == -1)
         for s, e in zip(starts, ends):
-            out.append(Segment(round(s * frame_s, 3), round(e * frame_s, 3), spk))
+            out.append(Segment(round(float(s) * frame_s, 3), round(float(e) * frame_s, 3), spk))
     out.sort(key=lambda seg: (seg.start, seg.speaker))
     return out
 

@@ -20,35 +20,45 @@ from .models import fit_gmm, score_matrix
 from .resegment import viterbi
 
 PAUSE_FRAMES = 20  # a pause of 0.2 s or more makes a speaker change cheaper
+MIN_STATE_FRAMES = 10  # a state held for less than 0.1 s inside continuous speech takes its neighbour's label
 STEP = 3  # Viterbi runs on groups of 3 speech frames (30 ms): boundaries to 30 ms, a third of the time
 CHUNK = 40  # frames per synthetic-overlap chunk (deltas need contiguous frames)
 MAX_CHUNKS = 150
 
 
-def _switch_costs(ff: FrameFeatures, params: AnalysisParams) -> np.ndarray:
-    """Cost of a speaker change before each group of STEP speech frames (cheaper after a pause)."""
+def _groups(ff: FrameFeatures) -> tuple[np.ndarray, np.ndarray]:
+    """Split the speech frames into groups of up to STEP consecutive frames, never across a pause.
+
+    Returns
+    -------
+    starts : ndarray of int, shape (n_groups,)
+        Position (in the speech-frame arrays) where each group starts.
+    after_pause : ndarray of bool, shape (n_groups,)
+        True for groups that start after a pause of PAUSE_FRAMES or more.
+    """
     n = ff.index.size
-    groups = (n + STEP - 1) // STEP
-    pen = np.full(groups, params.switch_penalty)
-    if n > 1:
-        gap_before = np.concatenate(([0], np.diff(ff.index)))
-        # the largest pause inside or right before each group decides
-        padded = np.zeros(groups * STEP, dtype=int)
-        padded[:n] = gap_before
-        widest = padded.reshape(groups, STEP).max(axis=1)
-        pen[widest >= PAUSE_FRAMES] *= params.pause_switch_factor
-    return pen
+    gap_before = np.concatenate(([PAUSE_FRAMES], np.diff(ff.index)))
+    new_run = gap_before > 1
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    offset = np.arange(n) - run_start[run_id]
+    starts = np.flatnonzero(offset % STEP == 0)
+    return starts, gap_before[starts] >= PAUSE_FRAMES
 
 
-def _grouped_viterbi(ll: np.ndarray, pen: np.ndarray, state_penalty: np.ndarray | None = None) -> np.ndarray:
-    """Viterbi on sums of STEP consecutive frames' log-likelihoods; path expanded back to frames."""
-    n = ll.shape[0]
-    groups = (n + STEP - 1) // STEP
-    padded = np.zeros((groups * STEP, ll.shape[1]), dtype=np.float64)
-    padded[:n] = ll
-    summed = padded.reshape(groups, STEP, -1).sum(axis=1)
-    sp = None if state_penalty is None else np.asarray(state_penalty) * STEP
-    return np.repeat(viterbi(summed, pen, state_penalty=sp), STEP)[:n]
+def _grouped_viterbi(ll: np.ndarray, ff: FrameFeatures, params: AnalysisParams,
+                     state_penalty: np.ndarray | None = None) -> np.ndarray:
+    """Viterbi on sums of up to STEP consecutive frames' log-likelihoods; path expanded to frames.
+
+    A speaker change costs ``switch_penalty``, times ``pause_switch_factor`` after a pause.
+    """
+    starts, after_pause = _groups(ff)
+    summed = np.add.reduceat(ll.astype(np.float64), starts, axis=0)
+    sizes = np.diff(np.append(starts, ll.shape[0]))
+    pen = np.where(after_pause, params.switch_penalty * params.pause_switch_factor, params.switch_penalty)
+    sp = None if state_penalty is None else np.asarray(state_penalty)[None, :] * sizes[:, None]
+    path = viterbi(summed - (0 if sp is None else sp), pen)
+    return np.repeat(path, sizes)
 
 
 def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
@@ -58,14 +68,13 @@ def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.n
     pos_label = np.full(ff.index.size, -1)
     for (a, b), c in zip(win.bounds, labels):
         pos_label[a:b] = c
-    pen = _switch_costs(ff, params)
     models = [fit_gmm(ff.full[pos_label == c], params.gmm_components) for c in range(k)]
     ll = score_matrix(models, ff.full)
-    path = _grouped_viterbi(ll, pen)
+    path = _grouped_viterbi(ll, ff, params)
     for _ in range(max(0, params.resegment_passes - 1)):
         models = [_refit(ff.full[path == c], models[c], params) for c in range(k)]
         ll = score_matrix(models, ff.full)
-        path = _grouped_viterbi(ll, pen)
+        path = _grouped_viterbi(ll, ff, params)
     states: list[tuple[int, ...]] = [(c,) for c in range(k)]
     if params.overlap_detection and k >= 2:
         pairs = list(combinations(range(k), 2))
@@ -76,13 +85,40 @@ def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.n
             ll = np.hstack([ll, ll2])
             states += [p for p, _ in usable]
             state_pen = np.concatenate([np.zeros(k), np.full(len(usable), params.overlap_penalty)])
-            path = _grouped_viterbi(ll, pen, state_pen)
+            path = _grouped_viterbi(ll, ff, params, state_pen)
+    path = _drop_slivers(path, ff.index, MIN_STATE_FRAMES)
     act = np.zeros((n_frames, k), dtype=bool)
     for s, members in enumerate(states):
         idx = ff.index[path == s]
         for c in members:
             act[idx, c] = True
     return act
+
+
+def _drop_slivers(path: np.ndarray, index: np.ndarray, min_frames: int) -> np.ndarray:
+    """Relabel stretches shorter than ``min_frames`` that touch another label without a pause.
+
+    Such slivers are frames at the edge of a turn (a breath, the detector's tail) that fit the other
+    voice's model by chance; a real turn is longer. Isolated short stretches (pauses on both sides)
+    are kept: a short "mm-hm" between pauses is real.
+    """
+    path = path.copy()
+    n = path.size
+    if n == 0:
+        return path
+    change = np.flatnonzero((np.diff(path) != 0) | (np.diff(index) > 1)) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [n]))
+    for a, b in zip(starts, ends):
+        if b - a >= min_frames:
+            continue
+        left = a > 0 and index[a] - index[a - 1] == 1 and path[a - 1] != path[a]
+        right = b < n and index[b] - index[b - 1] == 1 and path[b] != path[a]
+        if left:
+            path[a:b] = path[a - 1]
+        elif right:
+            path[a:b] = path[b]
+    return path
 
 
 def _refit(x: np.ndarray, old, params: AnalysisParams):

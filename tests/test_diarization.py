@@ -1,0 +1,129 @@
+"""Diarization building blocks with hand-computed answers, and the whole on synthetic voices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from listenkit.diarization import diarize
+from listenkit.diarization.clustering import count_speakers, merge_jumps
+from listenkit.diarization.models import fit_gmm
+from listenkit.diarization.resegment import viterbi
+from listenkit.features import FeatureExtractor
+from listenkit.params import DEFAULT_PARAMS
+
+from synth import dialogue
+
+
+def test_viterbi_follows_strong_evidence_and_ignores_weak():
+    # frames:        0    1    2    3    4    5
+    # ll state 0:    0    0    0   -3    0    0
+    # ll state 1:   -5   -5   -5    0   -5   -5
+    # One frame favouring state 1 by 3 nats cannot pay two switches of 2 nats each (4 > 3): stay in 0.
+    ll = np.array([[0, -5], [0, -5], [0, -5], [-3, 0], [0, -5], [0, -5]], dtype=float)
+    assert viterbi(ll, 2.0).tolist() == [0, 0, 0, 0, 0, 0]
+    # With switches costing 1 nat each (2 < 3) the detour pays.
+    assert viterbi(ll, 1.0).tolist() == [0, 0, 0, 1, 0, 0]
+
+
+def test_viterbi_state_penalty_and_many_states():
+    ll = np.zeros((4, 6))
+    ll[:, 5] = 1.0  # state 5 fits best by 1 nat per frame ...
+    assert viterbi(ll, 0.5).tolist() == [5, 5, 5, 5]
+    pen = np.zeros(6)
+    pen[5] = 2.0  # ... but costs 2 nats per frame
+    assert viterbi(ll, 0.5, state_penalty=pen).tolist() == [0, 0, 0, 0]
+
+
+def test_viterbi_per_frame_switch_cost():
+    ll = np.array([[0, -1], [0, -1], [-1, 0], [-1, 0]], dtype=float)
+    # switching at frame 2 costs 5 (too much to gain 2) unless that frame is after a pause (cost 1)
+    assert viterbi(ll, np.array([5, 5, 5, 5.0])).tolist() == [0, 0, 0, 0]
+    assert viterbi(ll, np.array([5, 5, 1, 5.0])).tolist() == [0, 0, 1, 1]
+
+
+def test_gmm_separates_two_blobs(rng):
+    a = rng.normal(-3, 1, size=(800, 4))
+    b = rng.normal(+3, 1, size=(800, 4))
+    model_a = fit_gmm(a, 4)
+    model_b = fit_gmm(b, 4)
+    assert np.mean(model_a.score_samples(a) > model_b.score_samples(a)) > 0.99
+    assert np.mean(model_b.score_samples(b) > model_a.score_samples(b)) > 0.99
+    # a single Gaussian fitted to N(0, 1) data: mean log-likelihood ~ -0.5 * d * (1 + log 2 pi)
+    one = fit_gmm(rng.normal(0, 1, size=(5000, 3)), 1)
+    assert one.score_samples(rng.normal(0, 1, size=(5000, 3))).mean() == pytest.approx(-1.5 * (1 + np.log(2 * np.pi)), abs=0.05)
+
+
+def test_gmm_is_deterministic(rng):
+    x = rng.normal(size=(1000, 5))
+    a, b = fit_gmm(x, 8), fit_gmm(x, 8)
+    np.testing.assert_array_equal(a.means, b.means)
+
+
+def test_speaker_count_from_merge_jumps():
+    # merge heights ascending; the last merge (2 -> 1) is twice the one before: two voices
+    tree = np.array([[0, 1, 1.0, 2], [2, 3, 1.1, 2], [4, 5, 1.2, 4], [6, 7, 2.4, 6]])
+    jumps = merge_jumps(tree, 6)
+    assert jumps[2] == pytest.approx(2.4 / 1.2)
+    assert jumps[3] == pytest.approx(1.2 / 1.1)
+    assert count_speakers(jumps, single_speaker_jump=1.15) == 2
+    flat = np.array([[0, 1, 1.0, 2], [2, 3, 1.02, 2], [4, 5, 1.04, 4], [6, 7, 1.06, 6]])
+    assert count_speakers(merge_jumps(flat, 6), single_speaker_jump=1.15) == 1
+
+
+def _features(x: np.ndarray) -> np.ndarray:
+    fe = FeatureExtractor()
+    return np.concatenate([fe.process(x), fe.flush()])
+
+
+def _turns(n: int = 12) -> tuple[list[tuple[str, float, float]], float]:
+    turns, t = [], 0.5
+    for i in range(n):
+        d = [3.0, 2.0, 4.0][i % 3]
+        turns.append(("low" if i % 2 == 0 else "high", t, t + d))
+        t += d + 0.4
+    return turns, t + 1.0
+
+
+def _reference_activity(turns, n_frames):
+    ref = np.zeros((n_frames, 2), dtype=bool)
+    for who, a, b in turns:
+        ref[int(a * 100) : int(b * 100), 0 if who == "low" else 1] = True
+    return ref
+
+
+def test_two_synthetic_voices_are_found_and_placed(rng):
+    turns, total = _turns()
+    x = dialogue(turns, total=total, rng=rng)
+    rows = _features(x)
+    ref = _reference_activity(turns, rows.shape[0])
+    speech = ref.any(axis=1)  # oracle voice activity: tests the diarization alone
+    dia = diarize(rows[:, :40], speech, params=DEFAULT_PARAMS)
+    assert dia.n_speakers == 2
+    # first speech is the low voice -> column 0; frame agreement within speech
+    agree = np.mean(dia.activity[speech] == ref[speech])
+    assert agree > 0.97
+
+
+def test_given_speaker_count_is_respected(rng):
+    turns, total = _turns(6)
+    x = dialogue(turns, total=total, rng=rng)
+    rows = _features(x)
+    speech = _reference_activity(turns, rows.shape[0]).any(axis=1)
+    assert diarize(rows[:, :40], speech, num_speakers=1).n_speakers == 1
+    assert diarize(rows[:, :40], speech, num_speakers=2).n_speakers == 2
+
+
+def test_no_speech_gives_no_speakers():
+    rows = np.zeros((500, 41), dtype=np.float32)
+    dia = diarize(rows[:, :40], np.zeros(500, dtype=bool))
+    assert dia.activity.shape == (500, 0)
+
+
+def test_one_voice_is_one_speaker(rng):
+    x = dialogue([("low", 0.5, 12.0), ("low", 12.5, 25.0)], total=26.0, rng=rng)
+    rows = _features(x)
+    speech = np.zeros(rows.shape[0], dtype=bool)
+    speech[50:1200] = True
+    speech[1250:2500] = True
+    assert diarize(rows[:, :40], speech).n_speakers == 1
