@@ -258,3 +258,36 @@ def test_simulated_conversation_reference_agrees_with_audio(corpus):
     assert np.mean(a.audio[mask] ** 2) > 3 * np.mean(a.audio[~mask] ** 2)
     c = simulate_conversation(corpus, "dev", 8, 0, duration_s=20.0, telephone_band=True)
     assert c.sample_rate == 8000 and c.duration_s >= max(g.end for g in c.segments)
+
+
+def _synthetic_phrases(rng, n, lo_s, hi_s):
+    from calibration.voices import Phrase
+
+    out = []
+    for _ in range(n):
+        length = int(rng.uniform(lo_s, hi_s) * SR)
+        audio = (0.05 * rng.standard_normal(length + 960)).astype(np.float32)
+        out.append(Phrase(audio, [(480, 480 + length)]))
+    return out
+
+
+def test_turn_builder_never_overlaps_a_speaker_with_itself(rng):
+    from calibration.turns import TurnBuilder
+
+    phrases = [tuple(_synthetic_phrases(rng, 12, 1.0, 6.0)) for _ in range(3)]
+    units = [_synthetic_phrases(rng, 5, 0.3, 0.9) for _ in range(3)]
+
+    def build(seed):
+        b = TurnBuilder(np.random.default_rng(seed), phrases, units, np.array([0.5, 0.3, 0.2]), liveliness=2.0)
+        return b.build(90.0)
+
+    placements = build(5)
+    assert max(p.speech_end for p in placements) / SR >= 90.0
+    assert {p.speaker for p in placements} == {0, 1, 2}
+    for k in range(3):
+        own = sorted((p.speech_start, p.speech_end) for p in placements if p.speaker == k)
+        assert all(b[0] >= a[1] for a, b in zip(own, own[1:])), f"speaker {k} overlaps itself"
+    again = build(5)
+    assert [(p.speaker, p.start, p.kind) for p in again] == [(p.speaker, p.start, p.kind) for p in placements]
+    kinds = {p.kind for p in placements}
+    assert "backchannel" in kinds and "phrase" in kinds
