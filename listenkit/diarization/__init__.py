@@ -64,7 +64,8 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         return _single_speaker(n_frames, ff)
     tree = ward_tree(win)
     jumps = merge_jumps(tree, params.max_speakers)
-    k = num_speakers or count_speakers(jumps, single_speaker_jump=params.single_speaker_jump)
+    k = num_speakers or count_speakers(jumps, single_speaker_jump=params.single_speaker_jump,
+                                        two_speaker_prior=params.two_speaker_prior)
     if num_speakers is None and k > 1 and two_voice_distance(ff, win, tree) < params.single_voice_distance:
         k = 1
     labels = cut_tree(tree, min(k, len(win)))

@@ -50,11 +50,16 @@ def merge_jumps(tree: np.ndarray, max_speakers: int) -> dict[int, float]:
     return jumps
 
 
-def count_speakers(jumps: dict[int, float], *, single_speaker_jump: float) -> int:
-    """The speaker count with the largest merge jump, or 1 when no jump reaches ``single_speaker_jump``."""
+def count_speakers(jumps: dict[int, float], *, single_speaker_jump: float, two_speaker_prior: float = 1.0) -> int:
+    """The speaker count with the largest merge jump, or 1 when no jump reaches ``single_speaker_jump``.
+
+    ``two_speaker_prior`` multiplies the jump at K = 2 before the comparison: most conversations
+    listenkit hears are between two people, so more needs clearly stronger evidence.
+    """
     if not jumps:
         return 1
-    k = max(jumps, key=lambda c: (jumps[c], -c))
+    weighted = {c: j * (two_speaker_prior if c == 2 else 1.0) for c, j in jumps.items()}
+    k = max(weighted, key=lambda c: (weighted[c], -c))
     return k if jumps[k] >= single_speaker_jump else 1
 
 
