@@ -60,6 +60,13 @@ class Analyzer:
         Number of speakers when known (1-6).
     initial_noise_floor_db : float, optional
         Noise floor measured beforehand (voice enrollment), dBFS.
+    expected_duration_s : float, optional
+        Length of the input when known (a file): the frame store is sized once, no regrowing.
+
+    Notes
+    -----
+    Per-frame rows are stored as float16 (log powers in nats, about -25..+10: float16 keeps them to
+    within 0.01 nats), which halves the memory of the second look: ~30 MB per hour.
     """
 
     def __init__(
@@ -71,6 +78,7 @@ class Analyzer:
         rules: Rules = DEFAULT_RULES,
         num_speakers: int | None = None,
         initial_noise_floor_db: float | None = None,
+        expected_duration_s: float | None = None,
     ) -> None:
         if num_speakers is not None and not 1 <= num_speakers <= 6:
             raise ValueError("num_speakers must be between 1 and 6")
@@ -82,8 +90,9 @@ class Analyzer:
         self._resampler = Resampler(self.input_rate, SAMPLE_RATE)
         self._vad = VoiceActivityDetector(params, sample_rate=SAMPLE_RATE, initial_noise_floor_db=initial_noise_floor_db)
         self._features = FeatureExtractor(SAMPLE_RATE)
-        self._rows = GrowingArray(FeatureExtractor.n_features, np.float32, capacity=1 << 14)
-        self._speech = GrowingArray(1, bool, capacity=1 << 14)
+        capacity = 1 << 14 if expected_duration_s is None else int(expected_duration_s / FRAME_S) + 16
+        self._rows = GrowingArray(FeatureExtractor.n_features, np.float16, capacity=capacity)
+        self._speech = GrowingArray(1, bool, capacity=capacity)
         self._samples_16k = 0
         self._finished = False
 
@@ -120,7 +129,7 @@ class Analyzer:
         self._finished = True
 
     def frames(self) -> tuple[np.ndarray, np.ndarray]:
-        """The stored rows so far: log-mel+energy (n, 41) and speech decisions (n,), equal length."""
+        """The stored rows so far: log-mel+energy (n, 41, float16) and speech decisions (n,), equal length."""
         n = min(len(self._rows), len(self._speech))
         return self._rows.view()[:n], self._speech.view()[:n, 0]
 
@@ -214,7 +223,8 @@ def analyze(
     voice : VoiceMatcher, optional
         The enrolled user's voice, to label "you".
     """
-    analyzer = Analyzer(source.sample_rate, name=source.name, params=params, rules=rules, num_speakers=num_speakers)
+    analyzer = Analyzer(source.sample_rate, name=source.name, params=params, rules=rules, num_speakers=num_speakers,
+                        expected_duration_s=getattr(source, "duration_s", None))
     for block in source.blocks():
         analyzer.feed(block)
         if progress is not None:

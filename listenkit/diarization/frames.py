@@ -49,22 +49,23 @@ def speech_features(log_mel: np.ndarray, speech: np.ndarray) -> FrameFeatures:
         Voice activity per frame.
     """
     index = np.flatnonzero(speech)
-    ceps_all = mfcc(log_mel, N_CEPS + 1)[:, 1:]
     if index.size == 0:
         empty = np.zeros((0, N_CEPS), np.float32)
         return FrameFeatures(index, empty, np.zeros((0, 2 * N_CEPS), np.float32), np.zeros(N_CEPS), np.ones(N_CEPS))
-    mean = ceps_all[index].mean(axis=0)
-    std = ceps_all[index].std(axis=0) + 1e-3
-    norm = (ceps_all - mean) / std
-    d = deltas(norm)
-    ceps = norm[index].astype(np.float32)
-    full = np.hstack([ceps, d[index]]).astype(np.float32)
+    # only the speech frames are transformed (memory: an hour has ~250k of them, 360k frames in all);
+    # deltas run over the speech frames in order, across pauses
+    ceps = mfcc(log_mel[index].astype(np.float32), N_CEPS + 1)[:, 1:]
+    mean = ceps.mean(axis=0)
+    std = ceps.std(axis=0) + 1e-3
+    ceps -= mean
+    ceps /= std
+    full = np.hstack([ceps, deltas(ceps)]).astype(np.float32)
     return FrameFeatures(index, ceps, full, mean, std)
 
 
 def normalise_log_mel(log_mel: np.ndarray, ff: FrameFeatures) -> np.ndarray:
     """Features (38 per frame) of a contiguous block of log-mel rows, normalised like ``ff``."""
-    c = (mfcc(log_mel, N_CEPS + 1)[:, 1:] - ff.mean) / ff.std
+    c = (mfcc(np.asarray(log_mel, dtype=np.float32), N_CEPS + 1)[:, 1:] - ff.mean) / ff.std
     return np.hstack([c, deltas(c)]).astype(np.float32)
 
 

@@ -16,6 +16,9 @@ import numpy as np
 
 SEED = 0
 VAR_FLOOR = 1e-2
+#: log-ratios below this are clipped before exp(): exp() of large negative numbers gives subnormal
+#: floats, which made the matrix products of EM about 30x slower (measured); exp(-60) ~ 1e-26 is 0 here
+EXP_FLOOR = -60.0
 _LOG2PI = float(np.log(2.0 * np.pi))
 
 
@@ -57,7 +60,7 @@ class DiagGMM:
         for i in range(0, x.shape[0], step):
             c = self.component_loglik(x[i : i + step])
             m = c.max(axis=1)
-            out[i : i + step] = m + np.log(np.exp(c - m[:, None]).sum(axis=1))
+            out[i : i + step] = m + np.log(np.exp(np.maximum(c - m[:, None], EXP_FLOOR)).sum(axis=1))
         return out
 
 
@@ -81,11 +84,12 @@ def fit_gmm(x: np.ndarray, n_components: int, *, max_frames: int = 12000, iterat
     for _ in range(iterations if k > 1 else 1):
         c = gmm.component_loglik(x)
         c -= c.max(axis=1, keepdims=True)
-        r = np.exp(c)
+        r = np.exp(np.maximum(c, EXP_FLOOR))
         r /= r.sum(axis=1, keepdims=True)
         nk = r.sum(axis=0) + 1e-6
-        means = (r.T @ x) / nk[:, None]
-        var = (r.T @ (x * x)) / nk[:, None] - means * means
+        # einsum, not r.T @ x: OpenBLAS sgemm takes ~150x longer on this (k x n) @ (n x d) shape (measured)
+        means = np.einsum("nk,nd->kd", r, x) / nk[:, None]
+        var = np.einsum("nk,nd->kd", r, x * x) / nk[:, None] - means * means
         gmm = DiagGMM((nk / n).astype(np.float64), means.astype(np.float64), np.maximum(var, VAR_FLOOR).astype(np.float64))
     if k == 1:
         gmm = DiagGMM(np.ones(1), x.mean(axis=0, keepdims=True).astype(np.float64), var0[None, :].astype(np.float64))

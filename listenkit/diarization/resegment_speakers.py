@@ -149,7 +149,7 @@ def _overlap_model(log_mel: np.ndarray, ff: FrameFeatures, path: np.ndarray, i: 
     for t in range(n):
         a = chunks_i[t % len(chunks_i)]
         b = chunks_j[rng.integers(len(chunks_j))]
-        mix = np.logaddexp(log_mel[a : a + CHUNK], log_mel[b : b + CHUNK])
+        mix = np.logaddexp(log_mel[a : a + CHUNK].astype(np.float32), log_mel[b : b + CHUNK].astype(np.float32))
         feats.append(normalise_log_mel(mix, ff)[2:-2])  # drop edge frames whose deltas are clipped
     return fit_gmm(np.vstack(feats), params.gmm_components)
 
