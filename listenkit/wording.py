@@ -394,6 +394,11 @@ def nudge_quiet(name: str, quiet_s: float, *, you_known: bool) -> str:
 
 
 # after the session
+def live_finishing(length_s: float) -> str:
+    """Printed when listening ends, while the conversation is analysed."""
+    return f"Listened for {format_clock(length_s)}. Working out who spoke when..."
+
+
 LIVE_WROTE = "Written: {path}"
 LIVE_SAVED = "Saved in your history as session {id} ('listenkit show {id}')."
 LIVE_RECORDED = "Recording kept: {path} ({length})"

@@ -134,6 +134,7 @@ def test_all_outputs_of_a_short_run(talk, tmp_path, capsys):
     assert session["live"]["stopped_by"] == "duration"
     assert sf.info(files["wav"]).frames == 5 * SR
     assert f"Written: {files['json']}" in out and "Saved in your history as session 1" in out
+    assert "Listened for 0:05. Working out who spoke when..." in out
     assert len(list_sessions()) == 1
 
 

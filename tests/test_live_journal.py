@@ -60,7 +60,7 @@ def test_sync_waits_for_its_interval(tmp_path):
     assert not j.path.exists()
 
 
-@pytest.mark.parametrize("cut", [1, 7, 100, 4 + 12 + 41 * 4 * 50 + 50 + 3])
+@pytest.mark.parametrize("cut", [1, 7, 100, 4 + 13 + 41 * 4 * 50 + 50 + 3])
 def test_a_record_cut_short_by_a_crash_is_left_out(tmp_path, cut):
     rows, speech = fake_rows(100)
     j = JournalWriter({"source": "m", "sample_rate": SR}, folder=tmp_path)

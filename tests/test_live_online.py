@@ -131,3 +131,18 @@ def test_bad_arguments():
         OnlineSpeakers(max_speakers=0)
     with pytest.raises(ValueError):
         OnlineSpeakers(max_speakers=7)
+
+
+def test_segments_from_labels_equal_segments_from_frames(rng):
+    from listenkit.live.snapshot import segments_from_labels, speaker_id
+    from listenkit.timeline import segments_from_frames
+
+    labels = rng.choice([-2, -1, -1, 0, 0, 0, 1, 1, 2], size=5000).astype(np.int8)
+    labels[:7] = -1
+    labels[-3:] = 1
+    onehot = labels[:, None] == np.arange(3)[None, :]
+    expected = segments_from_frames(onehot, [speaker_id(k) for k in range(3)], 0.01)
+    assert segments_from_labels(labels) == expected
+    assert segments_from_labels(np.zeros(0, np.int8)) == []
+    assert segments_from_labels(np.array([0, 0, -1, 0], np.int8)) == segments_from_frames(
+        np.array([[1], [1], [0], [1]], bool), ["S1"], 0.01)

@@ -191,6 +191,7 @@ def test_journal_holds_the_rows_finalize_used(tmp_path):
     got = read_journal(journal.path)
     rows, speech = runner.analyzer.frames()
     assert not got.damaged_tail
+    assert got.rows.dtype == rows.dtype  # kept in the analyzer's own precision: finalize sees the same
     np.testing.assert_array_equal(got.rows, rows)
     np.testing.assert_array_equal(got.speech, speech)
     assert got.elapsed_s == pytest.approx(8.0)

@@ -153,7 +153,11 @@ def run_live(args: argparse.Namespace) -> int:
     try:
         recorder = WavRecorder(record_path, source.sample_rate) if record_path else None
         view = choose_view(console, quiet=args.quiet, every_s=args.status_every)
-        runner = LiveRunner(source, settings, view=view, journal=journal, recorder=recorder, voice=voice)
+        def finishing(length_s: float) -> None:
+            console.print(wording.live_finishing(length_s), markup=False, highlight=False)
+
+        runner = LiveRunner(source, settings, view=view, journal=journal, recorder=recorder, voice=voice,
+                            on_finishing=finishing)
         try:
             result = runner.run()
         except KeyboardInterrupt:

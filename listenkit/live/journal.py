@@ -1,8 +1,8 @@
 """The crash-safe journal of a live session: what is needed to finalize it, written as it goes.
 
 While ``listenkit live`` runs, the :class:`~listenkit.pipeline.Analyzer`'s compact per-frame rows
-(40 log-mel powers + log energy, and the speech decision, for every 10 ms frame: the exact input of
-:meth:`Analyzer.finalize`) are appended to a journal file in the user's data folder and synced to disk
+(40 log-mel powers + log energy in the analyzer's float16, and the speech decision, for every 10 ms
+frame: the exact input of :meth:`Analyzer.finalize`, about 30 MB per hour) are appended to a journal file in the user's data folder and synced to disk
 every few seconds. Never audio. A crash or a power cut loses only the rows since the last sync; the
 next ``listenkit live`` (or ``listenkit recover``) finalizes what the journal holds. A session that
 ends normally removes its journal.
@@ -12,8 +12,10 @@ File format (``*.journal`` in ``<data dir>/live/``, mode 0600)::
     b"LKJOURNAL\\n"                          magic
     one line of JSON + b"\\n"                header: version, started_at, source, sample_rate, ...
     records, each:
-        b"ROWS"  uint32 n  uint64 samples   little-endian; samples = 16 kHz samples taken in so far
-        n * 41 float32                        the rows
+        b"ROWS"  uint32 n  uint64 samples  uint8 width
+                                              little-endian; samples = 16 kHz samples taken in so far;
+                                              width = bytes per number of the rows (2 or 4)
+        n * 41 float16 (or float32)           the rows, in the analyzer's own precision
         n * uint8                             the speech decisions (0/1)
         uint32 crc32                          of everything in the record after the magic
 
@@ -52,7 +54,8 @@ FOLDER = "live"
 SYNC_EVERY_S = 3.0
 
 _N_FEATURES = FeatureExtractor.n_features
-_HEAD = struct.Struct("<IQ")  # rows in the record, 16 kHz samples so far
+_HEAD = struct.Struct("<IQB")  # rows in the record, 16 kHz samples so far, bytes per row number
+_DTYPES = {2: "<f2", 4: "<f4"}
 _CRC = struct.Struct("<I")
 
 
@@ -114,12 +117,13 @@ class JournalWriter:
         samples_16k : int
             16 kHz samples the analyzer has taken in (the session length so far).
         """
-        new_rows = np.ascontiguousarray(rows[self.rows_written :], dtype="<f4")
+        width = 2 if rows.dtype == np.float16 else 4  # stored exactly as the analyzer holds them
+        new_rows = np.ascontiguousarray(rows[self.rows_written :], dtype=_DTYPES[width])
         new_speech = np.ascontiguousarray(speech[self.rows_written : self.rows_written + new_rows.shape[0]], dtype=np.uint8)
         n = new_rows.shape[0]
         if new_speech.shape[0] != n:
             raise ValueError("rows and speech differ in length")
-        body = _HEAD.pack(n, int(samples_16k)) + new_rows.tobytes() + new_speech.tobytes()
+        body = _HEAD.pack(n, int(samples_16k), width) + new_rows.tobytes() + new_speech.tobytes()
         try:
             self._fh.write(RECORD_MAGIC + body + _CRC.pack(zlib.crc32(body)))
         except OSError as exc:
@@ -184,7 +188,8 @@ class JournalContents:
     ----------
     path : Path
     header : dict
-    rows : ndarray of float32, shape (n, 41)
+    rows : ndarray of float16 (or float32), shape (n, 41)
+        As the analyzer held them.
     speech : ndarray of bool, shape (n,)
     samples_16k : int
         Length of the session at the last complete record, 16 kHz samples.
@@ -239,8 +244,11 @@ def read_journal(path: str | Path) -> JournalContents:
         if data[pos : pos + len(RECORD_MAGIC)] != RECORD_MAGIC or head_end > len(data):
             damaged = True
             break
-        n, rec_samples = _HEAD.unpack(data[pos + len(RECORD_MAGIC) : head_end])
-        body_end = head_end + n * (_N_FEATURES * 4 + 1)
+        n, rec_samples, width = _HEAD.unpack(data[pos + len(RECORD_MAGIC) : head_end])
+        if width not in _DTYPES:
+            damaged = True
+            break
+        body_end = head_end + n * (_N_FEATURES * width + 1)
         if body_end + _CRC.size > len(data):
             damaged = True
             break
@@ -248,11 +256,17 @@ def read_journal(path: str | Path) -> JournalContents:
         if _CRC.unpack(data[body_end : body_end + _CRC.size])[0] != zlib.crc32(body):
             damaged = True
             break
-        rows_parts.append(np.frombuffer(data, dtype="<f4", count=n * _N_FEATURES, offset=head_end).reshape(n, _N_FEATURES))
-        speech_parts.append(np.frombuffer(data, dtype=np.uint8, count=n, offset=head_end + n * _N_FEATURES * 4) != 0)
+        rows_parts.append(
+            np.frombuffer(data, dtype=_DTYPES[width], count=n * _N_FEATURES, offset=head_end).reshape(n, _N_FEATURES)
+        )
+        speech_parts.append(np.frombuffer(data, dtype=np.uint8, count=n, offset=head_end + n * _N_FEATURES * width) != 0)
         samples = int(rec_samples)
         pos = body_end + _CRC.size
-    rows = np.concatenate(rows_parts).astype(np.float32) if rows_parts else np.zeros((0, _N_FEATURES), np.float32)
+    if rows_parts:
+        rows = np.concatenate(rows_parts)
+        rows = rows.astype(rows_parts[0].dtype.newbyteorder("="), copy=False)
+    else:
+        rows = np.zeros((0, _N_FEATURES), np.float16)
     speech = np.concatenate(speech_parts) if speech_parts else np.zeros(0, bool)
     return JournalContents(path, header, rows, speech, samples, damaged)
 

@@ -156,6 +156,9 @@ class LiveRunner:
         Receives every block (``--record``).
     voice : VoiceMatcher, optional
         The enrolled voice: labels "you" live (now and then) and in the final session.
+    on_finishing : callable, optional
+        Called with the session length (seconds) when listening has ended and the final analysis
+        starts (it can take a while after a long session).
     clock : callable
         Monotonic wall clock, seconds.
     """
@@ -169,6 +172,7 @@ class LiveRunner:
         journal: JournalWriter | None = None,
         recorder: WavRecorder | None = None,
         voice: VoiceMatcher | None = None,
+        on_finishing: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
@@ -177,6 +181,7 @@ class LiveRunner:
         self.journal = journal
         self.recorder = recorder
         self.voice = voice
+        self.on_finishing = on_finishing
         self.clock = clock
         self.analyzer = Analyzer(
             source.sample_rate, name=source.name, params=settings.params, rules=settings.rules,
@@ -230,6 +235,8 @@ class LiveRunner:
             if self.source.lost:
                 stopped_by = STOP_DEVICE_LOST
             # the second look; a second signal from here on interrupts (the journal keeps the session)
+            if self.on_finishing is not None:
+                self.on_finishing(self.analyzer.elapsed_s)
             self.analyzer.finish()
             if self.recorder is not None:
                 self.recorder.sync()

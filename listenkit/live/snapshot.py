@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .. import wording
 from ..conversation import Conversation, analyze_conversation
 from ..features import FRAME_S
 from ..metrics import compute_metrics, speaker_summaries
 from ..params import DEFAULT_RULES, Rules
-from ..timeline import segments_from_frames
+from ..timeline import Segment
 from .online import OnlineSpeakers
 
 
@@ -90,6 +92,34 @@ def speaker_id(index: int) -> str:
     return f"S{index + 1}"
 
 
+def segments_from_labels(labels: np.ndarray) -> list[Segment]:
+    """Segments from per-frame speaker indices (negative = nobody), one pass over the frames.
+
+    Equal to :func:`listenkit.timeline.segments_from_frames` of the matching one-hot activity, but
+    its temporaries are a few bytes per frame whatever the number of speakers (this runs every second
+    or so on the whole session, so its scratch memory is what the allocator keeps).
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (n_frames,)
+        Speaker index of each 10 ms frame.
+    """
+    lab = np.asarray(labels)
+    if lab.size == 0:
+        return []
+    change = np.flatnonzero(lab[1:] != lab[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    ends = np.concatenate((change, [lab.size]))
+    who = lab[starts]
+    keep = who >= 0
+    out = [
+        Segment(round(float(a) * FRAME_S, 3), round(float(b) * FRAME_S, 3), speaker_id(int(k)))
+        for a, b, k in zip(starts[keep], ends[keep], who[keep])
+    ]
+    out.sort(key=lambda seg: (seg.start, seg.speaker))
+    return out
+
+
 def live_state(online: OnlineSpeakers, *, elapsed_s: float, rules: Rules = DEFAULT_RULES, you: int | None = None) -> LiveState:
     """Run the conversation rules on the online labels so far.
 
@@ -101,9 +131,8 @@ def live_state(online: OnlineSpeakers, *, elapsed_s: float, rules: Rules = DEFAU
     you : int, optional
         Online speaker index of the enrolled voice.
     """
-    activity = online.activity()
-    ids = [speaker_id(k) for k in range(activity.shape[1])]
-    segments = segments_from_frames(activity, ids, FRAME_S)
+    segments = segments_from_labels(online.labels())
+    ids = [speaker_id(k) for k in range(max(online.n_speakers, 1 if segments else 0))]
     conv = analyze_conversation(segments, rules)
     metrics = compute_metrics(conv, elapsed_s)
     you_id = speaker_id(you) if you is not None and you < len(ids) else None
