@@ -35,7 +35,7 @@ from . import corpus_dir
 from .acoustics import add_transients, drift_gain, load_rir, noise_bed, reverberate, rms_db, telephone
 from .manifest import write_manifest
 from .turns import Placement, Style, TurnBuilder
-from .voices import SR, Voice, load_phrases, read_mono_16k, short_units, voices_for_split
+from .voices import SR, Voice, load_phrases, short_units, voices_for_split
 
 SPLIT_CODE = {"dev": 1, "test": 2, "spokenwoz": 3, "bench": 4}
 RICH_CORPUS = "librispeech-test-other"  # voices with about a minute of speech each
