@@ -494,6 +494,10 @@ PROFILE_NEWER = (
     "or make a new profile with 'listenkit calibrate'"
 )
 PROFILE_STORED_HINT = " (or use --no-me to analyse without it)"
+PROFILE_OTHER_UBM = (
+    "this voice profile was made by another version of listenkit; make a new one with 'listenkit calibrate'"
+)
+PROFILE_NO_UBM = "listenkit's background voice model cannot be read ({detail}); reinstall listenkit"
 # calibrate command
 CALIBRATE_HELP = "Teach listenkit your voice, so it can tell you about your own listening."
 CALIBRATE_DESCRIPTION = (

@@ -19,6 +19,7 @@ from ..errors import ListenkitError
 COMMAND_MODULES = [
     "listenkit.cli.analyze_cmd",
     "listenkit.cli.live_cmd",
+    "listenkit.cli.calibrate_cmd",
     "listenkit.cli.chart_cmd",
     "listenkit.cli.report_cmd",
     "listenkit.cli.history_cmd",

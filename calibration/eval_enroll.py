@@ -1,0 +1,381 @@
+"""Accuracy of voice enrollment: is the enrolled user found, and only when present?
+
+Usage::
+
+    python -m calibration.eval_enroll --split dev --folds 4 --out calibration/work/enroll-dev
+    python -m calibration.eval_enroll --split test --folds 8 --out calibration/work/enroll-test
+
+For every "rich" voice of the split (LibriSpeech test-other: 10 utterances each; dev = 1688, 2414, 367,
+test = 1998, 533 by the fixed split of :mod:`calibration.voices`) and every fold:
+
+- the **enrollment take** is made from some of the voice's utterances (shuffled per fold, taken until
+  about :data:`ENROLL_SPEECH_S` of speech), read with short pauses, through a slightly different
+  microphone response (band edges drawn), with room noise at 25-40 dB SNR, at -32..-18 dBFS;
+- the **present** conversation is simulated with :mod:`calibration.simulate`'s turn builder and
+  renderer from the voice's *other* utterances and 1-3 other voices of the same split: the user near
+  the microphone and dry, the others reverberant, background noise at 10-30 dB SNR, transients, level
+  drift, one file in five telephone band;
+- the **absent** conversation is drawn the same way without the user (someone else sits near).
+
+Each conversation goes through listenkit's own front end and diarization once; the frames, the speaker
+activity found and the reference are cached in ``--out`` (rerun to re-score, e.g. after tuning).
+Then :class:`listenkit.profile.VoiceProfile` is made from the take (the take checks are recorded, not
+enforced) and :meth:`~listenkit.profile.VoiceProfile.match` labels one speaker "you" or none. The same
+matching is also scored on the reference speaker activity ("oracle" diarization) to separate the
+matcher's errors from the diarization's.
+
+Figures (issue 5 targets): the right speaker labelled "you" in >= 95 % of present conversations (the
+labelled speaker's speech is mostly the user's); nobody labelled in >= 90 % of absent conversations;
+"you" versus others correct for >= 95 % of the reference speech time of present conversations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+from listenkit.enroll import check_take, measure_take
+from listenkit.features import FRAME_S, N_MELS
+from listenkit.pipeline import Analyzer
+from listenkit.sources import ArraySource
+
+from . import corpus_dir
+from .acoustics import noise_bed, rms_db
+from .simulate import draw_shares, reference_segments, render
+from .turns import Style, TurnBuilder
+from .voices import SR, Voice, load_phrases, short_units, speech_runs, voices_for_split
+
+RICH = "librispeech-test-other"
+ENROLL_SPEECH_S = 24.0
+MIN_USER_SHARE = 0.15
+SPLIT_CODE = {"dev": 11, "test": 12}
+
+Matcher = Callable[[dict[str, np.ndarray]], Any]  # enrollment cache -> object with .match(log_mel, activity)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fold of one target voice: an enrollment take and a present and an absent conversation."""
+
+    target: Voice
+    fold: int
+    seed: int
+    split: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.target.id}-f{self.fold:02d}"
+
+    def rng(self, part: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, SPLIT_CODE[self.split], int(self.target.id.split("-")[1]), self.fold, part])
+
+
+# ----------------------------------------------------------------------------------------- rendering
+def split_files(case: Case) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """The target's utterances for enrollment and for conversation (disjoint)."""
+    files = list(case.target.files)
+    order = case.rng(0).permutation(len(files))
+    enroll: list[Path] = []
+    speech = 0.0
+    for i in order:
+        if speech >= ENROLL_SPEECH_S or len(files) - len(enroll) <= 3:
+            break
+        enroll.append(files[i])
+        x = load_phrases(_subset(case.target, (files[i],)))
+        speech += sum(e - s for p in x for s, e in p.runs) / SR
+    rest = tuple(f for f in files if f not in enroll)
+    return tuple(sorted(enroll)), tuple(sorted(rest))
+
+
+def _subset(v: Voice, files: tuple[Path, ...]) -> Voice:
+    return Voice(v.id, v.corpus, files, v.sex, v.split)
+
+
+def render_take(case: Case, files: tuple[Path, ...], corpus: Path) -> np.ndarray:
+    """The enrollment recording: the utterances read with pauses, another mic response, room noise."""
+    rng = case.rng(1)
+    parts = []
+    for p in load_phrases(_subset(case.target, files)):
+        parts += [np.zeros(int(rng.uniform(0.25, 0.7) * SR)), p.audio]
+    parts.append(np.zeros(int(0.5 * SR)))
+    x = np.concatenate(parts)
+    lo, hi = rng.uniform(70.0, 200.0), rng.uniform(5000.0, 7600.0)
+    x = sosfilt(butter(2, [lo, hi], btype="bandpass", fs=SR, output="sos"), x)
+    mask = np.zeros(x.size, bool)
+    for s, e in speech_runs(x):
+        mask[s:e] = True
+    backgrounds = sorted((corpus / "noise" / "background").glob("*.flac"))
+    noise = noise_bed(backgrounds[int(rng.integers(len(backgrounds)))], x.size, rng)
+    snr = rng.uniform(25.0, 40.0)
+    noise *= 10.0 ** ((rms_db(x[mask]) - snr - rms_db(noise)) / 20.0)
+    y = x + noise
+    y *= 10.0 ** ((rng.uniform(-32.0, -18.0) - rms_db(y[mask])) / 20.0)
+    return np.clip(y, -1.0, 1.0).astype(np.float32)
+
+
+def render_conversation(case: Case, user_voice: Voice | None, pool: list[Voice], corpus: Path, part: int):
+    """A simulated conversation with ``user_voice`` near the microphone (absent when None).
+
+    Returns
+    -------
+    audio : ndarray of float32
+    sample_rate : int
+    segments : list of Segment
+        The reference, labels = voice ids.
+    info : dict
+    """
+    rng = case.rng(part)
+    n = int(rng.choice([2, 3, 4], p=[0.7, 0.2, 0.1]))
+    others = [v for v in pool if v.id != case.target.id]
+    picks = [others[i] for i in rng.permutation(len(others))[: n - (1 if user_voice else 0)]]
+    voices = ([user_voice] if user_voice else []) + picks
+    shares = draw_shares(rng, n)
+    if user_voice is not None and shares[0] < MIN_USER_SHARE:  # the user says enough to be found
+        j = int(np.argmax(shares))
+        shares[0], shares[j] = shares[j], shares[0]
+    phrases = [load_phrases(v) for v in voices]
+    units = [short_units(p) for p in phrases]
+    builder = TurnBuilder(rng, phrases, units, shares, Style(), bc_rate=rng.uniform(0.3, 1.6),
+                          liveliness=rng.uniform(0.3, 2.0))
+    placements = builder.build(rng.uniform(60.0, 120.0))
+    labels = [v.id for v in voices]
+    segments = reference_segments(placements, labels)
+    tel = bool(rng.random() < 0.2)
+    audio, sr, info = render(rng, placements, n, corpus, user=0, tail_s=rng.uniform(0.5, 2.0),
+                             telephone_band=tel, segments=segments)
+    info.update(voices=labels, telephone=tel)
+    return audio, sr, segments, info
+
+
+def reference_activity(segments, labels: list[str], n_frames: int) -> np.ndarray:
+    """Reference speaker activity per 10 ms frame, shape (n_frames, len(labels))."""
+    act = np.zeros((n_frames, len(labels)), dtype=bool)
+    for g in segments:
+        a, b = int(round(g.start / FRAME_S)), int(round(g.end / FRAME_S))
+        act[a:b, labels.index(g.speaker)] = True
+    return act
+
+
+# ------------------------------------------------------------------------------------------- caching
+def analyse_case(case: Case, pool: list[Voice], corpus: Path, out: Path) -> Path:
+    """Render and analyse one case (once); the arrays are cached in ``out/<name>.npz``."""
+    path = out / f"{case.name}.npz"
+    if path.is_file():
+        return path
+    enroll_files, conv_files = split_files(case)
+    take = measure_take(ArraySource(render_take(case, enroll_files, corpus), SR, name=f"{case.name}-take"))
+    problems = [p.code for p in check_take(take)]
+    arrays: dict[str, Any] = {
+        "take_log_mel": take.log_mel.astype(np.float32),
+        "take_speech": take.speech,
+        "take_info": json.dumps({"noise_floor_db": take.noise_floor_db, "speech_s": take.speech_s,
+                                 "level_db": take.speech_level_db, "problems": problems,
+                                 "enroll_files": [f.name for f in enroll_files]}),
+    }
+    for key, user, part in (("present", _subset(case.target, conv_files), 2), ("absent", None, 3)):
+        audio, sr, segments, info = render_conversation(case, user, pool, corpus, part)
+        an = Analyzer(sr, name=f"{case.name}-{key}")
+        an.feed(audio)
+        an.finish()
+        rows, speech = an.frames()
+        from listenkit.diarization import diarize
+
+        dia = diarize(rows[:, :N_MELS], speech)
+        ref = reference_activity(segments, info["voices"], rows.shape[0])
+        arrays[f"{key}_log_mel"] = rows[:, :N_MELS].astype(np.float32)
+        arrays[f"{key}_activity"] = dia.activity
+        arrays[f"{key}_ref"] = ref
+        arrays[f"{key}_info"] = json.dumps({"voices": info["voices"], "telephone": info["telephone"],
+                                            "snr_db": info["snr_db"], "duration_s": len(audio) / sr})
+    tmp = path.with_suffix(".part.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------- scoring
+def _columns(activity: np.ndarray, ref: np.ndarray, present: bool) -> dict[str, Any]:
+    """Per found speaker: is it mostly the user, and the speech-time errors if it were labelled "you".
+
+    Returns
+    -------
+    dict
+        ``user_column`` (list of bool: more than half of its speech is the user's), ``miss`` and
+        ``false`` (frames of reference speech wrongly not-you / wrongly you when that column is
+        chosen; the last entry is for choosing nobody) and ``speech`` (frames of reference speech).
+    """
+    n = min(activity.shape[0], ref.shape[0])
+    act, ref = activity[:n], ref[:n]
+    speech = ref.any(axis=1)
+    you = ref[:, 0] if present else np.zeros(n, bool)
+    user_col, miss, false = [], [], []
+    for k in range(act.shape[1]):
+        on = act[:, k]
+        user_col.append(bool(present and on.any() and np.mean(you[on]) > 0.5))
+        miss.append(int(np.count_nonzero(you & ~on & speech)))
+        false.append(int(np.count_nonzero(~you & on & speech)))
+    miss.append(int(np.count_nonzero(you & speech)))
+    false.append(0)
+    return {"user_column": user_col, "miss": miss, "false": false, "speech": int(np.count_nonzero(speech))}
+
+
+def decide(scores: list[float], threshold: float) -> int | None:
+    """The product's rule on stored scores: the best speaker when its score exceeds the threshold."""
+    if not scores or not np.isfinite(np.max(scores)):
+        return None
+    best = int(np.argmax(scores))
+    return best if scores[best] > threshold else None
+
+
+def judge(col: dict[str, Any], chosen: int | None, present: bool) -> dict[str, Any]:
+    """Right speaker (present) / nobody (absent), and the share of speech time labelled correctly."""
+    j = -1 if chosen is None else chosen
+    wrong = col["miss"][j] + col["false"][j]
+    right = (chosen is not None and col["user_column"][chosen]) if present else chosen is None
+    return {"right": bool(right), "time_acc": 1.0 - wrong / max(1, col["speech"]), "chosen": chosen}
+
+
+def score_case(path: Path, make_matcher: Matcher) -> dict[str, Any]:
+    """Match the enrolled profile in the present and absent conversations of one cached case."""
+    z = dict(np.load(path))
+    matcher = make_matcher(z)
+    res: dict[str, Any] = {"case": path.stem, "take": json.loads(str(z["take_info"]))}
+    for key in ("present", "absent"):
+        log_mel, act, ref = z[f"{key}_log_mel"], z[f"{key}_activity"], z[f"{key}_ref"]
+        out: dict[str, Any] = {"info": json.loads(str(z[f"{key}_info"])), "n_found": int(act.shape[1])}
+        for mode, a in (("pipeline", act), ("oracle", ref)):
+            scores = matcher.scores(log_mel, a).tolist() if a.shape[1] else []
+            col = _columns(a, ref, key == "present")
+            out[mode] = {"scores": scores, **col}
+        res[key] = out
+    return res
+
+
+def summarise(results: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
+    """The issue's three figures at one threshold, for pipeline and oracle diarization."""
+    out: dict[str, Any] = {"cases": len(results), "threshold": threshold}
+    for mode in ("pipeline", "oracle"):
+        pres = [judge(r["present"][mode], decide(r["present"][mode]["scores"], threshold), True) for r in results]
+        absn = [judge(r["absent"][mode], decide(r["absent"][mode]["scores"], threshold), False) for r in results]
+        out[mode] = {
+            "present_right": round(float(np.mean([p["right"] for p in pres])), 3),
+            "absent_nobody": round(float(np.mean([a["right"] for a in absn])), 3),
+            "time_acc_present": round(float(np.mean([p["time_acc"] for p in pres])), 3),
+            "time_acc_all": round(float(np.mean([p["time_acc"] for p in pres + absn])), 3),
+        }
+    out["takes_passing_checks"] = round(float(np.mean([not r["take"]["problems"] for r in results])), 3)
+    return out
+
+
+def default_matcher(z: dict[str, np.ndarray]):
+    """The product's matcher: a :class:`VoiceProfile` made from the cached take."""
+    from listenkit.profile import VoiceProfile
+
+    info = json.loads(str(z["take_info"]))
+    return VoiceProfile.from_frames(z["take_log_mel"], z["take_speech"], noise_floor_db=info["noise_floor_db"],
+                                    speech_level_db=info["level_db"])
+
+
+def cases_for(corpus: Path, split: str, folds: int, seed: int) -> tuple[list[Case], list[Voice]]:
+    """The cases of a split and the voice pool their conversations draw from."""
+    pool = voices_for_split(corpus, split)
+    targets = [v for v in pool if v.corpus == RICH]
+    return [Case(t, f, seed, split) for t in targets for f in range(folds)], pool
+
+
+def build_ubm(corpus: Path, out: Path, *, seed: int = 1) -> Path:
+    """Train the background voice model that ships with listenkit (``listenkit/voice_ubm.npz``).
+
+    Made from the *dev* voices of LibriSpeech train-clean-100 (CC BY 4.0) only, so it never saw a test
+    voice nor a dev target voice. Each recording is used three times, as a laptop might hear it: with
+    background noise at 10-30 dB SNR, reverberant (a room impulse response) with noise, and
+    telephone-band with noise; then it goes through listenkit's own front end and per-voice
+    normalisation (:func:`listenkit.profile.voice_frames`).
+    """
+    from listenkit.diarization.models import fit_gmm
+    from listenkit.profile import UBM_COMPONENTS, save_ubm, voice_frames
+
+    from .acoustics import load_rir, reverberate, telephone
+
+    rng = np.random.default_rng([seed, 99])
+    voices = [v for v in voices_for_split(corpus, "dev") if v.corpus == "librispeech-train-clean-100"]
+    backgrounds = sorted((corpus / "noise" / "background").glob("*.flac"))
+    rirs = sorted((corpus / "noise" / "rir").glob("*.flac"))
+    frames = []
+    for v in voices:
+        x = np.concatenate([p.audio for p in load_phrases(v)])
+        for variant in ("noise", "room", "telephone"):
+            y = reverberate(x, load_rir(rirs[int(rng.integers(len(rirs)))])) if variant == "room" else x
+            noise = noise_bed(backgrounds[int(rng.integers(len(backgrounds)))], y.size, rng)
+            noise *= 10.0 ** ((rms_db(y) - rng.uniform(10.0, 30.0) - rms_db(noise)) / 20.0)
+            y = y + noise
+            sr = SR
+            if variant == "telephone":
+                y, sr = telephone(y), SR // 2
+            y = (y * 10.0 ** ((rng.uniform(-32.0, -20.0) - rms_db(y)) / 20.0)).astype(np.float32)
+            take = measure_take(ArraySource(np.clip(y, -1, 1), sr, name=v.id))
+            if np.count_nonzero(take.speech) >= 100:
+                frames.append(voice_frames(take.log_mel, take.speech))
+    x = np.vstack(frames)
+    ubm = fit_gmm(x, UBM_COMPONENTS, max_frames=80000, iterations=25)
+    save_ubm(ubm, out, source=f"{len(voices)} dev voices of LibriSpeech train-clean-100 (CC BY 4.0), "
+             f"{x.shape[0]} frames, noise/room/telephone variants, seed {seed}")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: see the module docstring."""
+    ap = argparse.ArgumentParser(prog="python -m calibration.eval_enroll", description=__doc__.split("\n")[0])
+    ap.add_argument("--split", choices=["dev", "test"], default="dev")
+    ap.add_argument("--folds", type=int, default=4, help="folds per target voice (default 4)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", type=Path, help="cache and results folder")
+    ap.add_argument("--sweep", metavar="T1,T2,...", help="also report the figures at these thresholds (dev only)")
+    ap.add_argument("--build-ubm", metavar="NPZ", type=Path, help="train the background voice model and exit")
+    ap.add_argument("--verbose", action="store_true", help="one line per case")
+    args = ap.parse_args(argv)
+    corpus = corpus_dir()
+    if not (corpus / "speakers").is_dir():
+        print(f"eval_enroll: corpus not found at {corpus}", file=sys.stderr)
+        return 2
+    if args.build_ubm is not None:
+        print(build_ubm(corpus, args.build_ubm, seed=args.seed))
+        return 0
+    if args.out is None:
+        ap.error("--out is required")
+    from listenkit.profile import ABSENT_THRESHOLD
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    cases, pool = cases_for(corpus, args.split, args.folds, args.seed)
+    results = []
+    for case in cases:
+        t0 = time.time()
+        res = score_case(analyse_case(case, pool, corpus, args.out), default_matcher)
+        results.append(res)
+        if args.verbose:
+            line = []
+            for key in ("present", "absent"):
+                for mode in ("pipeline", "oracle"):
+                    r = res[key][mode]
+                    line.append(f"{key[:3]}/{mode[:3]} " + " ".join(f"{s:+.2f}{'*' if u else ''}" for s, u in
+                                                             zip(r["scores"], r["user_column"] + [False] * 9)))
+            print(f"{case.name} [{time.time() - t0:.0f} s]: " + " | ".join(line), file=sys.stderr)
+    summary = summarise(results, ABSENT_THRESHOLD)
+    report: dict[str, Any] = {"split": args.split, "folds": args.folds, "seed": args.seed, "summary": summary}
+    if args.sweep:
+        report["sweep"] = [summarise(results, float(t)) for t in args.sweep.split(",")]
+    (args.out / "results.json").write_text(json.dumps({**report, "cases": results}, indent=1, default=str))
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
