@@ -96,16 +96,63 @@ def test_speaker_numbers_stay_stable_as_the_talk_goes_on(rng):
 
 def test_a_stray_window_does_not_stay_a_speaker(rng):
     rows, speech, truth = rows_for("-AAAA-BBBB--X--" + "AAAA-BBBB-" * 3, rng)
-    plain = OnlineSpeakers(recluster_every_s=0)
-    plain.update(rows, speech)
-    assert plain.n_speakers == 3  # the odd sound became a "speaker" of its own
+    hasty = OnlineSpeakers(recluster_every_s=0, confirm_new=False)
+    hasty.update(rows, speech)
+    assert hasty.n_speakers == 3  # without confirmation the odd sound became a "speaker" of its own
+    hasty.refine()  # 0.5 s of it, 15 s ago: a stray, not a voice
+    assert hasty.n_speakers == 2
+    assert accuracy(hasty.labels(), np.where(truth == 2, -1, truth)) > 0.95
+    x = hasty.labels()[truth == 2]
+    assert np.all((x == 0) | (x == 1))  # its frames went to a remaining speaker
+    careful = OnlineSpeakers(recluster_every_s=0)
+    careful.update(rows, speech)
+    assert careful.n_speakers == 2  # one odd window never confirmed
+
+
+def test_a_new_voice_is_confirmed_by_its_second_window(rng):
+    rows, speech, truth = rows_for("-AAAAAA-BBBBBB-", rng)  # B: 3 s, two windows of 1.5 s
+    online = OnlineSpeakers(recluster_every_s=0)
+    first_b = np.flatnonzero(truth == 1)[0]
+    online.update(rows[: first_b + 160], speech[: first_b + 160])  # B's first window closed
+    assert online.n_speakers == 1
+    assert online.labels()[first_b + 10] == 0  # held as a candidate, shown as A meanwhile
+    online.update(rows, speech)
+    assert online.n_speakers == 2
+    assert accuracy(online.labels(), truth) > 0.98  # the candidate window moved to B too
+
+
+def test_an_anchor_replaces_the_past_and_keeps_the_names(rng):
+    rows, speech, truth = rows_for(SCRIPT, rng)
+    online = OnlineSpeakers(recluster_every_s=0)
+    half = len(rows) // 2
+    online.update(rows[:half], speech[:half])
+    a_name = int(np.bincount(online.labels()[:half][truth[:half] == 0]).argmax())
+    # the batch analysis numbers its speakers the other way round, and knows better about 40 frames
+    batch = np.zeros((half, 2), bool)
+    batch[truth[:half] == 0, 1] = True
+    batch[truth[:half] == 1, 0] = True
+    assert online.anchor(batch)
+    lab = online.labels()[:half]
+    assert np.all(lab[truth[:half] == 0] == a_name)  # A keeps its number
+    assert np.all(lab[truth[:half] == 1] == 1 - a_name)
+    assert np.all(lab[truth[:half] < 0] == NO_SPEAKER)
+    online.update(rows, speech)  # what follows is assigned against the rebuilt centroids
+    assert accuracy(online.labels(), truth) > 0.97
+    assert online.generation == 1 and online.anchored_frames == half
+    # an anchor that folds the two voices into one is declined
+    assert not online.anchor(np.asarray(speech)[:, None])
+    assert online.n_speakers == 2
+
+
+def test_an_anchor_keeps_a_voice_heard_only_after_it(rng):
+    rows, speech, truth = rows_for("-AAAAAA-AAAA-BBBBBB-BBBB-", rng)
     online = OnlineSpeakers(recluster_every_s=0)
     online.update(rows, speech)
-    online.refine()  # 0.5 s of it, 15 s ago: a stray, not a voice
     assert online.n_speakers == 2
-    assert accuracy(online.labels(), np.where(truth == 2, -1, truth)) > 0.95
-    x = online.labels()[truth == 2]
-    assert np.all((x == 0) | (x == 1))  # its frames went to a remaining speaker
+    cut = int(np.flatnonzero(truth == 1)[0]) - 20  # the batch saw only A
+    assert online.anchor(speech[:cut, None])
+    assert online.n_speakers == 2
+    assert accuracy(online.labels(), truth) > 0.95
 
 
 def test_max_speakers_is_respected(rng):

@@ -70,14 +70,19 @@ def conversation(turns: list[tuple[tuple, float, float]], total_s: float, seed: 
     return x
 
 
-def two_voices(total_s: float = 24.0, sr: int = SR) -> np.ndarray:
+def two_voice_turns(total_s: float = 24.0) -> list[tuple[tuple, float, float]]:
+    """Alternating turns of the low and the high voice, 1.8-3.2 s long, 0.5 s apart."""
     turns, t, k = [], 0.6, 0
     while t < total_s - 3.0:
         d = 1.8 + (k % 3) * 0.7
         turns.append((LOW if k % 2 == 0 else HIGH, t, t + d))
         t += d + 0.5
         k += 1
-    return conversation(turns, total_s, sr=sr)
+    return turns
+
+
+def two_voices(total_s: float = 24.0, sr: int = SR) -> np.ndarray:
+    return conversation(two_voice_turns(total_s), total_s, sr=sr)
 
 
 def comparable(session) -> dict:
@@ -154,6 +159,71 @@ def test_view_sees_speakers_while_running():
     assert len(last.speakers) == 2  # the two synthetic voices are told apart online
     assert sum(s.share for s in last.speakers) == pytest.approx(1.0)
     assert min(s.share for s in last.speakers) > 0.3
+
+
+def test_background_diarization_reanchors_the_live_view():
+    x = two_voices(40.0)
+    seen: list[LiveSnapshot] = []
+
+    class Keep:
+        start = stop = lambda self: None
+        nudge = lambda self, n: None
+
+        def update(self, snap):
+            seen.append(snap)
+
+    settings = LiveSettings(refresh_s=0.0, anchor_first_s=10.0, anchor_every_s=10.0)
+    runner = LiveRunner(PacedSource(ArraySource(x, SR), speed=20.0, block_s=0.1), settings, view=Keep())
+    result = runner.run()
+    assert result.session.extra["live"]["live_reanchors"] >= 2  # at 10 s, 20 s, 30 s of audio
+    assert runner.online.anchored_frames >= 1000
+    assert len(seen[-1].speakers) == 2
+    assert comparable(result.session) == comparable(analyze(ArraySource(x, SR)))  # the final look is unchanged
+
+
+class LowVoiceProfile:
+    """A stand-in for an enrolled voice: "you" are the low voice (it knows when the low voice spoke)."""
+
+    def __init__(self, total_s: float) -> None:
+        self.low = np.zeros(int(total_s * 100), bool)
+        for who, a, b in two_voice_turns(total_s):
+            if who is LOW:
+                self.low[int(a * 100) : int(b * 100)] = True
+        self.calls = 0
+
+    def match(self, log_mel: np.ndarray, activity: np.ndarray) -> int | None:
+        self.calls += 1  # sessions here are shorter than the 3 minutes looked at: frames start at 0
+        n = min(activity.shape[0], self.low.size)
+        overlap = (activity[:n] & self.low[:n, None]).sum(axis=0)
+        return int(np.argmax(overlap)) if overlap.max() > 0 else None
+
+
+def test_the_enrolled_voice_is_you_live_and_in_the_report():
+    x = two_voices(30.0)
+    profile = LowVoiceProfile(30.0)
+    seen: list[LiveSnapshot] = []
+
+    class Keep:
+        start = stop = lambda self: None
+        nudge = lambda self, n: None
+
+        def update(self, snap):
+            seen.append(snap)
+
+    settings = LiveSettings(refresh_s=0.0, voice_every_s=5.0, anchor_first_s=8.0, anchor_every_s=8.0)
+    result = LiveRunner(PacedSource(ArraySource(x, SR), speed=30.0), settings, view=Keep(), voice=profile).run()
+    assert profile.calls >= 4
+    late = [s for s in seen if s.elapsed_s > 12.0]
+    assert all(any(sp.name == "you" for sp in s.speakers) for s in late)
+    talk = {who: sum(b - a for w, a, b in two_voice_turns(30.0) if w is who) for who in (LOW, HIGH)}
+    you = next(sp for sp in seen[-1].speakers if sp.name == "you")
+    assert abs(you.talk_s - talk[LOW]) < abs(you.talk_s - talk[HIGH])  # "you" is on the low voice
+    labels = {s.id: s.label for s in result.session.speakers}
+    assert sorted(labels.values(), key=str) == [None, "you"]
+    you_id = next(i for i, lab in labels.items() if lab == "you")
+    low_time = sum(max(0.0, min(seg.end, b) - max(seg.start, a)) for seg in result.session.segments
+                   if seg.speaker == you_id for w, a, b in two_voice_turns(30.0) if w is LOW)
+    assert low_time > 0.8 * sum(seg.duration for seg in result.session.segments if seg.speaker == you_id)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -123,9 +123,16 @@ class JournalWriter:
         n = new_rows.shape[0]
         if new_speech.shape[0] != n:
             raise ValueError("rows and speech differ in length")
-        body = _HEAD.pack(n, int(samples_16k), width) + new_rows.tobytes() + new_speech.tobytes()
+        # written piece by piece from the arrays' own memory: no copies the size of the record
+        parts = (_HEAD.pack(n, int(samples_16k), width), _bytes_view(new_rows), _bytes_view(new_speech))
+        crc = 0
+        for part in parts:
+            crc = zlib.crc32(part, crc)
         try:
-            self._fh.write(RECORD_MAGIC + body + _CRC.pack(zlib.crc32(body)))
+            self._fh.write(RECORD_MAGIC)
+            for part in parts:
+                self._fh.write(part)
+            self._fh.write(_CRC.pack(crc))
         except OSError as exc:
             raise OutputError(f"{self.path}: {wording.LIVE_JOURNAL_FAILED.format(detail=exc.strerror or exc)}") from None
         self.rows_written += n
@@ -164,6 +171,11 @@ class JournalWriter:
                 self.path.unlink()
             except FileNotFoundError:
                 pass
+
+
+def _bytes_view(a: np.ndarray) -> memoryview | bytes:
+    """The bytes of a contiguous array without copying them (``b""`` for an empty one)."""
+    return memoryview(a.reshape(-1).view(np.uint8)) if a.size else b""
 
 
 def _sync_folder(folder: Path) -> None:

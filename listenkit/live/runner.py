@@ -6,11 +6,15 @@
                                                   |  every refresh: OnlineSpeakers.update --> LiveSnapshot --> view
                                                   |  every second or so: rules on the online labels --> nudges
                                                   |  every few seconds: journal (rows) + recording synced to disk
+                                                  |  now and then, in a background thread: diarize(rows so far)
+                                                  |      --> OnlineSpeakers.anchor (the past as batch sees it)
     end (duration / Ctrl-C / SIGTERM / end of input / device lost) --> Analyzer.finalize --> Session
 
-Everything runs in the calling thread: the microphone's PortAudio thread only fills a queue, and the
-view is redrawn by the runner (rich ``Live`` without its own refresh thread), so there is no shared
-state to lock. SIGINT and SIGTERM only ask the source to stop; the loop then ends at the next block and
+Everything but the occasional background diarization runs in the calling thread: the microphone's
+PortAudio thread only fills a queue, the view is redrawn by the runner (rich ``Live`` without its own
+refresh thread), and the background diarization reads rows the frame store never changes again and
+hands its result over in one attribute, taken by the calling thread; so there is no shared state to
+lock. SIGINT and SIGTERM only ask the source to stop; the loop then ends at the next block and
 the session is finalized as usual. A second signal while finishing interrupts for real (the journal
 keeps the session for ``listenkit recover``).
 
@@ -70,6 +74,11 @@ class LiveSettings:
         Largest fraction of the session's time spent on the live rules (CPU seconds per second).
     voice_every_s : float
         Seconds between two looks for the enrolled voice among the online speakers.
+    anchor_first_s, anchor_every_s, anchor_fraction : float
+        The batch diarization runs on everything heard so far, in a background thread, first after
+        ``anchor_first_s`` seconds, then every ``max(anchor_every_s, anchor_fraction * elapsed)``
+        seconds (so its cost per second of session stays flat: about 1 % of a core); its result
+        re-anchors the online speakers (see :meth:`OnlineSpeakers.anchor`). 0 turns it off.
     nudges : bool
         Show nudges.
     nudge_rules : NudgeRules
@@ -85,6 +94,9 @@ class LiveSettings:
     state_s: float = 1.0
     state_budget: float = 0.02
     voice_every_s: float = 30.0
+    anchor_first_s: float = 30.0
+    anchor_every_s: float = 30.0
+    anchor_fraction: float = 0.25
     nudges: bool = True
     nudge_rules: NudgeRules = field(default_factory=NudgeRules)
     nudge_show_s: float = 30.0
@@ -197,6 +209,11 @@ class LiveRunner:
         self._nudge_until = -1.0
         self._next_state_s = 0.0  # session time of the next run of the live rules
         self._next_voice_s = settings.voice_every_s
+        self._generation = 0
+        self._next_anchor_s = settings.anchor_first_s if settings.anchor_first_s > 0 else math.inf
+        self._anchor_thread: threading.Thread | None = None
+        self._anchor_result: np.ndarray | None = None
+        self.anchors_done = 0
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> LiveResult:
@@ -265,6 +282,12 @@ class LiveRunner:
         rows, speech = self.analyzer.frames()
         self.online.update(rows, speech)
         elapsed = self.analyzer.elapsed_s
+        self._anchor(rows, speech, elapsed)
+        if self.online.generation != self._generation:  # speaker numbers may have moved
+            self._generation = self.online.generation
+            self._state = None
+            if self._you is not None:
+                self._next_voice_s = elapsed
         if self.voice is not None and elapsed >= self._next_voice_s:
             self._look_for_you(rows)
             self._next_voice_s = elapsed + s.voice_every_s
@@ -285,6 +308,33 @@ class LiveRunner:
         )
         self.view.update(self.snapshot)
 
+    def _anchor(self, rows: np.ndarray, speech: np.ndarray, elapsed: float) -> None:
+        """Take a finished background diarization; start the next one when due."""
+        result, self._anchor_result = self._anchor_result, None
+        if result is not None and self.online.anchor(result):
+            self.anchors_done += 1
+        busy = self._anchor_thread is not None and self._anchor_thread.is_alive()
+        if busy or elapsed < self._next_anchor_s:
+            return
+        s = self.settings
+        self._next_anchor_s = elapsed + max(s.anchor_every_s, s.anchor_fraction * elapsed)
+        n = min(len(rows), len(speech))
+        # views of rows already stored: the frame store never changes them, even when it grows
+        self._anchor_thread = threading.Thread(
+            target=self._diarize_in_background, args=(rows[:n, :N_MELS], speech[:n]), name="listenkit-anchor",
+            daemon=True,
+        )
+        self._anchor_thread.start()
+
+    def _diarize_in_background(self, log_mel: np.ndarray, speech: np.ndarray) -> None:
+        from ..diarization import diarize
+
+        try:
+            result = diarize(log_mel, speech, params=self.settings.params, num_speakers=self.settings.num_speakers)
+        except Exception:  # noqa: BLE001 - a failed refresh of the live view must never end the session
+            return
+        self._anchor_result = result.activity
+
     def _look_for_you(self, rows: np.ndarray) -> None:
         """Ask the voice profile which online speaker is the user (on the last few minutes)."""
         act = self.online.activity()
@@ -302,6 +352,7 @@ class LiveRunner:
             "capture_rate": int(src.sample_rate),
             "overflows": int(src.overflows),
             "dropped_blocks": int(src.dropped_blocks),
+            "live_reanchors": self.anchors_done,
             "nudges": [{"at_s": round(n.at_s, 1), "kind": n.kind, "text": n.text} for n in self.nudger.given],
         }
         device = getattr(src, "device_name", None)
