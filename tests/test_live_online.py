@@ -193,3 +193,33 @@ def test_segments_from_labels_equal_segments_from_frames(rng):
     assert segments_from_labels(np.zeros(0, np.int8)) == []
     assert segments_from_labels(np.array([0, 0, -1, 0], np.int8)) == segments_from_frames(
         np.array([[1], [1], [0], [1]], bool), ["S1"], 0.01)
+
+
+def test_an_anchor_on_the_latest_stretch_leaves_the_older_past(rng):
+    rows, speech, truth = rows_for(SCRIPT, rng)
+    online = OnlineSpeakers(recluster_every_s=0)
+    online.update(rows, speech)
+    before = online.labels().copy()
+    start = len(rows) // 2
+    # the batch analysis of the second half says: all of B's talk there is a third person
+    batch = np.zeros((len(rows) - start, 2), bool)
+    batch[truth[start:] == 0, 0] = True
+    batch[truth[start:] == 1, 1] = True
+    b_name = int(np.bincount(before[truth == 1]).argmax())
+    assert online.anchor(batch, start=start)
+    np.testing.assert_array_equal(online.labels()[:start], before[:start])  # the older past is kept
+    assert np.all(online.labels()[start:][truth[start:] == 1] == b_name)  # B keeps its number there
+    assert online.anchored_frames == len(rows)
+
+
+def test_an_anchor_that_folds_clearly_present_voices_is_declined(rng):
+    rows, speech, truth = rows_for(SCRIPT, rng)
+    online = OnlineSpeakers(recluster_every_s=0, present_s=15.0)
+    online.update(rows, speech)
+    before = online.labels().copy()
+    assert not online.anchor(speech[:, None])  # A and B each talk 27 s: one voice cannot be right
+    np.testing.assert_array_equal(online.labels(), before)
+    lenient = OnlineSpeakers(recluster_every_s=0, present_s=60.0)
+    lenient.update(rows, speech)
+    assert lenient.anchor(speech[:, None])  # nobody talks a minute: the batch count is taken
+    assert lenient.n_speakers == 1

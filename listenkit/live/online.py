@@ -84,6 +84,8 @@ class OnlineSpeakers:
     confirm_new : bool
         A new speaker needs two windows far from every speaker and close to each other (the first one
         is given to its nearest speaker until the second confirms it).
+    present_s : float
+        Talk (seconds) that makes a speaker "clearly present" in a stretch, for declining anchors.
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class OnlineSpeakers:
         stale_s: float = 10.0,
         recluster_every_s: float = 20.0,
         confirm_new: bool = True,
+        present_s: float = 15.0,
     ) -> None:
         if not 1 <= max_speakers <= 6:
             raise ValueError("max_speakers must be between 1 and 6")
@@ -112,6 +115,7 @@ class OnlineSpeakers:
         self.stale_frames = int(round(stale_s / FRAME_S))
         self.recluster_every_s = float(recluster_every_s)
         self.confirm_new = bool(confirm_new)
+        self.present_s = float(present_s)
         self._labels = GrowingArray(1, np.int8, capacity=1 << 14)
         self._done = 0  # frames read so far
         # running sums of c1..c19 over all speech frames (for the scale)
@@ -136,7 +140,6 @@ class OnlineSpeakers:
         self._candidate: tuple[int, np.ndarray] | None = None  # a far window waiting for a second one
         self._next_recluster = self.recluster_every_s / FRAME_S
         self.anchored_frames = 0  # frames decided by the last anchor (batch diarization)
-        self._anchor_speakers = 0  # speakers the last accepted anchor found
         self.generation = 0  # bumped whenever speaker numbers may have changed
 
     # ------------------------------------------------------------------ reading
@@ -264,23 +267,27 @@ class OnlineSpeakers:
             self._last_label = int(remap[self._last_label])
         self.generation += 1
 
-    def anchor(self, activity: np.ndarray) -> bool:
-        """Adopt a batch diarization of the first frames as the truth about the past.
+    def anchor(self, activity: np.ndarray, *, start: int = 0) -> bool:
+        """Adopt a batch diarization of a stretch of frames as the truth about that stretch.
 
-        The labels of those frames are replaced by ``activity`` (the first active column where
-        several are), the windows among them take the majority speaker of their frames, and the
-        centroids are rebuilt from the windows, so that what comes next is assigned against speakers
-        the batch analysis found. Speaker numbers are kept where the new speakers overlap the old ones
-        most (Hungarian assignment on shared frames); speakers only heard after those frames stay too.
+        The labels of frames ``start .. start + n - 1`` are replaced by ``activity`` (the first active
+        column where several are), the windows inside take the majority speaker of their frames, and
+        the centroids are rebuilt from all windows, so that what comes next is assigned against the
+        speakers the batch analysis found. Speaker numbers are kept where the new speakers overlap the
+        old ones most (Hungarian assignment on shared frames); speakers heard outside the stretch stay.
 
-        An anchor that finds fewer speakers than the previous accepted one is declined: people do not
-        leave the past, and the batch speaker count is least sure on a conversation cut short (it was
-        seen to fold two voices into one for one cut and find both again a few seconds later).
+        An anchor that finds fewer speakers than the online labels show clearly present in the same
+        stretch (at least :attr:`present_s` seconds of talk each) is declined: the batch speaker count
+        is least sure on a conversation cut short (it was seen to fold two voices into one for one cut
+        and to find both again a few seconds later), and folding two voices costs the bar more than
+        leaving an extra one.
 
         Parameters
         ----------
         activity : ndarray of bool, shape (n, k)
-            :attr:`listenkit.diarization.Diarization.activity` of frames ``0..n-1`` (n <= frames read).
+            :attr:`listenkit.diarization.Diarization.activity` of the stretch (frames already read).
+        start : int
+            Frame index of the stretch's first frame.
 
         Returns
         -------
@@ -290,15 +297,17 @@ class OnlineSpeakers:
         from scipy.optimize import linear_sum_assignment
 
         act = np.asarray(activity, dtype=bool)
-        n = min(act.shape[0], self._done)
-        if n == 0 or act.shape[1] < self._anchor_speakers:
+        end = min(start + act.shape[0], self._done)
+        if end <= start:
             return False
-        act = act[:n]
-        self._anchor_speakers = act.shape[1]
-        k_new, k_old = act.shape[1], self.n_speakers
-        anchored = np.where(act.any(axis=1), np.argmax(act, axis=1), NO_SPEAKER) if k_new else np.full(n, NO_SPEAKER)
+        act = act[: end - start]
         labels = self._labels.view()[:, 0]
-        old = labels[:n].astype(int)
+        old = labels[start:end].astype(int)
+        k_new, k_old = act.shape[1], self.n_speakers
+        talk = np.bincount(old[old >= 0], minlength=max(k_old, 1))
+        if k_new < int(np.sum(talk >= self.present_s / FRAME_S)):
+            return False
+        anchored = np.where(act.any(axis=1), np.argmax(act, axis=1), NO_SPEAKER) if k_new else np.full(end - start, NO_SPEAKER)
         # which old number each new speaker takes
         overlap = np.zeros((k_new, max(k_old, 1)))
         both = (anchored >= 0) & (old >= 0)
@@ -308,43 +317,49 @@ class OnlineSpeakers:
             for r, c in zip(*linear_sum_assignment(-overlap)):
                 if overlap[r, c] > 0:
                     target[int(r)] = int(c)
-        recent = set(int(x) for x in np.unique(labels[n : self._done]) if x >= 0)
-        keep_old = sorted(set(target.values()) | recent)
+        outside = np.concatenate((labels[:start], labels[end : self._done]))
+        elsewhere = set(int(x) for x in np.unique(outside) if x >= 0)
+        keep_old = sorted(set(target.values()) | elsewhere)
         fresh = iter(range(max(keep_old, default=-1) + 1, 10_000))
         for r in range(k_new):
             if r not in target:
                 target[r] = next(fresh)
         used = sorted(set(target.values()) | set(keep_old))
         compact = {k: i for i, k in enumerate(used)}
-        # relabel: the anchored past, then the frames after it
-        speechy = labels[:n] != NO_SPEAKER
-        past = np.full(n, NO_SPEAKER, dtype=np.int8)
+        # relabel: the stretch from the anchor, the rest through the new numbering
+        speechy = labels[start:end] != NO_SPEAKER
+        stretch = np.full(end - start, NO_SPEAKER, dtype=np.int8)
         has = anchored >= 0
-        past[has] = [compact[target[int(r)]] for r in anchored[has]] if has.any() else []
-        past[speechy & ~has] = UNASSIGNED
-        labels[:n] = past
-        later = labels[n : self._done]
-        spoken = later >= 0
-        if spoken.any():
-            later[spoken] = [compact[int(x)] for x in later[spoken]]
-        if self._last_label >= 0:
-            self._last_label = compact.get(self._last_label, NO_SPEAKER)
+        if has.any():
+            lut = np.array([compact[target[r]] for r in range(k_new)], dtype=np.int8)
+            stretch[has] = lut[anchored[has]]
+        stretch[speechy & ~has] = UNASSIGNED
+        renumber = np.full(max(k_old, 1), NO_SPEAKER, dtype=np.int8)
+        for k in range(k_old):
+            renumber[k] = compact.get(k, NO_SPEAKER)
+        for part in (labels[:start], labels[end : self._done]):
+            spoken = part >= 0
+            part[spoken] = renumber[part[spoken]]
+        labels[start:end] = stretch
+        last = int(labels[self._done - 1 - self._gap]) if self._gap < self._done else NO_SPEAKER
+        self._last_label = last if last >= 0 else NO_SPEAKER
         # windows and centroids
         bounds = self._win_bounds.view()
         wl = self._win_labels.view()[:, 0]
         for i in range(len(wl)):
             a, b = int(bounds[i, 0]), int(bounds[i, 1])
-            if b <= n:
-                seg = past[a:b]
+            if start <= a and b <= end:
+                seg = stretch[a - start : b - start]
                 seg = seg[seg >= 0]
                 wl[i] = int(np.bincount(seg).argmax()) if seg.size else NO_SPEAKER
             elif wl[i] >= 0:
-                wl[i] = compact.get(int(wl[i]), NO_SPEAKER)
+                wl[i] = renumber[wl[i]] if wl[i] < len(renumber) else NO_SPEAKER
         vec = self._win_vectors.view()
         k_count = len(used)
         self._centroid_sum = [vec[wl == k].sum(axis=0) if np.any(wl == k) else np.zeros(N_CEPS) for k in range(k_count)]
         self._centroid_n = [int(np.sum(wl == k)) for k in range(k_count)]
-        self.anchored_frames = n
+        self._candidate = None
+        self.anchored_frames = end
         self.generation += 1
         return True
 

@@ -6,7 +6,7 @@
                                                   |  every refresh: OnlineSpeakers.update --> LiveSnapshot --> view
                                                   |  every second or so: rules on the online labels --> nudges
                                                   |  every few seconds: journal (rows) + recording synced to disk
-                                                  |  now and then, in a background thread: diarize(rows so far)
+                                                  |  now and then, in a background thread: diarize(last 10 min)
                                                   |      --> OnlineSpeakers.anchor (the past as batch sees it)
     end (duration / Ctrl-C / SIGTERM / end of input / device lost) --> Analyzer.finalize --> Session
 
@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..features import N_MELS, SAMPLE_RATE
+from ..features import FRAME_S, N_MELS, SAMPLE_RATE
 from ..params import DEFAULT_PARAMS, DEFAULT_RULES, AnalysisParams, Rules
 from ..pipeline import Analyzer, VoiceMatcher
 from ..session import Session
@@ -74,11 +74,12 @@ class LiveSettings:
         Largest fraction of the session's time spent on the live rules (CPU seconds per second).
     voice_every_s : float
         Seconds between two looks for the enrolled voice among the online speakers.
-    anchor_first_s, anchor_every_s, anchor_fraction : float
-        The batch diarization runs on everything heard so far, in a background thread, first after
-        ``anchor_first_s`` seconds, then every ``max(anchor_every_s, anchor_fraction * elapsed)``
-        seconds (so its cost per second of session stays flat: about 1 % of a core); its result
-        re-anchors the online speakers (see :meth:`OnlineSpeakers.anchor`). 0 turns it off.
+    anchor_first_s, anchor_every_s, anchor_fraction, anchor_window_s : float
+        The batch diarization runs on the last ``anchor_window_s`` seconds heard (all of them in the
+        first ten minutes), in a background thread: first after ``anchor_first_s`` seconds, then every
+        ``max(anchor_every_s, anchor_fraction * min(elapsed, anchor_window_s))`` seconds, so its cost
+        and memory stay bounded however long the session (about 1 % of a core); its result re-anchors
+        the online speakers (see :meth:`OnlineSpeakers.anchor`). ``anchor_first_s = 0`` turns it off.
     nudges : bool
         Show nudges.
     nudge_rules : NudgeRules
@@ -97,6 +98,7 @@ class LiveSettings:
     anchor_first_s: float = 30.0
     anchor_every_s: float = 30.0
     anchor_fraction: float = 0.25
+    anchor_window_s: float = 600.0
     nudges: bool = True
     nudge_rules: NudgeRules = field(default_factory=NudgeRules)
     nudge_show_s: float = 30.0
@@ -212,7 +214,7 @@ class LiveRunner:
         self._generation = 0
         self._next_anchor_s = settings.anchor_first_s if settings.anchor_first_s > 0 else math.inf
         self._anchor_thread: threading.Thread | None = None
-        self._anchor_result: np.ndarray | None = None
+        self._anchor_result: tuple[int, np.ndarray] | None = None
         self.anchors_done = 0
 
     # ------------------------------------------------------------------ the loop
@@ -311,29 +313,30 @@ class LiveRunner:
     def _anchor(self, rows: np.ndarray, speech: np.ndarray, elapsed: float) -> None:
         """Take a finished background diarization; start the next one when due."""
         result, self._anchor_result = self._anchor_result, None
-        if result is not None and self.online.anchor(result):
+        if result is not None and self.online.anchor(result[1], start=result[0]):
             self.anchors_done += 1
         busy = self._anchor_thread is not None and self._anchor_thread.is_alive()
         if busy or elapsed < self._next_anchor_s:
             return
         s = self.settings
-        self._next_anchor_s = elapsed + max(s.anchor_every_s, s.anchor_fraction * elapsed)
+        self._next_anchor_s = elapsed + max(s.anchor_every_s, s.anchor_fraction * min(elapsed, s.anchor_window_s))
         n = min(len(rows), len(speech))
+        start = max(0, n - int(s.anchor_window_s / FRAME_S))
         # views of rows already stored: the frame store never changes them, even when it grows
         self._anchor_thread = threading.Thread(
-            target=self._diarize_in_background, args=(rows[:n, :N_MELS], speech[:n]), name="listenkit-anchor",
-            daemon=True,
+            target=self._diarize_in_background, args=(start, rows[start:n, :N_MELS], speech[start:n]),
+            name="listenkit-anchor", daemon=True,
         )
         self._anchor_thread.start()
 
-    def _diarize_in_background(self, log_mel: np.ndarray, speech: np.ndarray) -> None:
+    def _diarize_in_background(self, start: int, log_mel: np.ndarray, speech: np.ndarray) -> None:
         from ..diarization import diarize
 
         try:
             result = diarize(log_mel, speech, params=self.settings.params, num_speakers=self.settings.num_speakers)
         except Exception:  # noqa: BLE001 - a failed refresh of the live view must never end the session
             return
-        self._anchor_result = result.activity
+        self._anchor_result = (start, result.activity)
 
     def _look_for_you(self, rows: np.ndarray) -> None:
         """Ask the voice profile which online speaker is the user (on the last few minutes)."""
