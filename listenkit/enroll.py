@@ -161,27 +161,30 @@ def measure_take(source: Source, *, params: AnalysisParams = DEFAULT_PARAMS) -> 
     speech = GrowingArray(1, bool, capacity=1 << 12)
     power = GrowingArray(1, np.float64, capacity=1 << 12)
     floors: list[float] = []
-    pending = np.zeros(0, dtype=np.float32)  # 16 kHz samples of an incomplete 10 ms frame
+    pending = np.zeros(0, dtype=np.float32)  # 16 kHz samples not yet given to the voice detector
     n_in = n_clipped = 0
 
-    def push(y: np.ndarray) -> None:
+    def push(y: np.ndarray, *, final: bool = False) -> None:
+        # the voice detector and the levels take whole steps of _VAD_STEP samples (whole 10 ms frames at
+        # the end), so the result does not depend on how the source cuts its blocks
         nonlocal pending
-        for i in range(0, y.size, _VAD_STEP):
-            part = y[i : i + _VAD_STEP]
-            speech.append(vad.process(part).reshape(-1, 1))
-            if vad.frames_seen > NOISE_WINDOW_FRAMES or not floors:
-                floors.append(vad.noise_floor_db)
         rows.append(extractor.process(y))
         buf = np.concatenate((pending, y))
-        n = buf.size // HOP
-        power.append(frame_power(buf[: n * HOP].reshape(n, HOP)).reshape(-1, 1))
-        pending = buf[n * HOP :]
+        step = HOP if final else _VAD_STEP
+        n = buf.size // step * step
+        for i in range(0, n, _VAD_STEP):
+            part = buf[i : min(n, i + _VAD_STEP)]
+            speech.append(vad.process(part).reshape(-1, 1))
+            power.append(frame_power(part.reshape(-1, HOP)).reshape(-1, 1))
+            if vad.frames_seen > NOISE_WINDOW_FRAMES or not floors:
+                floors.append(vad.noise_floor_db)
+        pending = buf[n:]
 
     for block in source.blocks():
         n_in += block.size
         n_clipped += int(np.count_nonzero(np.abs(block) >= CLIP_LEVEL))
         push(resampler.process(block))
-    push(resampler.flush())
+    push(resampler.flush(), final=True)
     speech.append(vad.flush().reshape(-1, 1))
     rows.append(extractor.flush())
     n = min(len(rows), len(speech), len(power))

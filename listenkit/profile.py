@@ -1,49 +1,42 @@
-"""The user's voice profile: a model of their voice, stored on disk, that finds them in a recording.
+"""The user's voice profile: stored on disk, it finds the user among the speakers of a recording.
 
-The method is the classic GMM-UBM of speaker verification (Reynolds, Quatieri & Dunn, 2000):
-
-- a **background model** (UBM) ships with listenkit (``voice_ubm.npz``): a Gaussian mixture of
-  :data:`UBM_COMPONENTS` components over the features below, trained by ``calibration/eval_enroll.py
-  --build-ubm`` on many other voices heard as a laptop hears them (noise, rooms, telephone band).
-  It was made from the dev voices of LibriSpeech train-clean-100 (CC BY 4.0, Panayotov et al. 2015);
-- **enrollment** moves the UBM's means towards the user's frames (MAP adaptation, relevance factor
-  :data:`RELEVANCE`): components the take says much about move a lot, the rest stay generic;
-- **matching** scores each speaker found in a recording by the average log-likelihood ratio of the
-  profile against the UBM over that speaker's frames (nats per frame). A voice like the user's
-  scores well above 0, other voices near or below 0 whatever the recording's level or channel, so
-  one threshold (:data:`ABSENT_THRESHOLD`, tuned on dev conversations only) says "not in this
-  recording". The best-scoring speaker above it is labelled "you".
-
-Features (:func:`voice_frames`): MFCC c1..c19 with deltas, as the diarization computes them
-(:func:`listenkit.diarization.frames.speech_features`), normalised per *voice*: the mean and spread of
-one voice's own frames are removed, on the enrollment take and on each speaker found in a
-conversation alike. That removes most of what the microphone, the room and the distance add to every
-frame of a voice (a fixed filter is a constant offset in the cepstrum), the same way on both sides.
+A profile is the background voice model of :mod:`listenkit.voicemodel` with its means adapted to the
+user's enrollment take, for each feature band (wideband, telephone band). :meth:`VoiceProfile.match`
+scores every speaker found in a recording (:func:`listenkit.voicemodel.verification_score`) and
+labels the best one "you" when its score exceeds :data:`ABSENT_THRESHOLD`; below it the user is not
+in the recording. The threshold was tuned on dev conversations only (``calibration/eval_enroll.py``).
 
 What is stored (JSON, versioned, mode 0600, in :func:`listenkit.userdata.data_dir`): the adapted
-means of the mixture, which background model they were adapted from, the room's noise
-floor and a few figures about the take. No audio, and nothing from which audio could be rebuilt.
+means, a fingerprint of the background model they were adapted from, the room's noise floor and a
+few figures about the take. No audio, and nothing from which audio could be rebuilt.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import wording
-from .diarization.frames import N_CEPS, speech_features
-from .diarization.models import DiagGMM, score
 from .errors import ProfileError
-from .fileio import atomic_write_bytes, atomic_write_text
+from .fileio import atomic_write_text
 from .userdata import data_dir
+from .voicemodel import (
+    BANDS,
+    N_CEPS,
+    RELEVANCE,
+    background_id,
+    bandwidth,
+    load_backgrounds,
+    map_adapt,
+    verification_score,
+    voice_frames,
+)
 
 #: ``format`` key of a profile file.
 PROFILE_FORMAT = "listenkit.voice-profile"
@@ -51,97 +44,27 @@ PROFILE_FORMAT = "listenkit.voice-profile"
 PROFILE_VERSION = 1
 #: Name of the stored profile inside the data folder.
 PROFILE_FILE_NAME = "voice-profile.json"
-#: The background model shipped with listenkit.
-UBM_PATH = Path(__file__).with_name("voice_ubm.npz")
-#: Gaussian components of the background model (and so of every profile).
-UBM_COMPONENTS = 128
-#: MAP relevance factor: frames a component needs before the user's data outweighs the background.
-RELEVANCE = 24.0
 #: A found speaker needs this much speech (frames of 10 ms, overlap excluded) to be scored.
 MIN_SPEAKER_FRAMES = 300
-#: Score (log-likelihood ratio, nats per frame) above which the best speaker is the user; tuned on dev data.
-ABSENT_THRESHOLD = 0.05
-#: Largest profile file read, bytes (a real one is about 60 kB).
+#: Score (T-normalised, standard deviations) above which the best speaker is the user; tuned on dev data.
+ABSENT_THRESHOLD = 3.25
+#: Largest profile file read, bytes (a real one is about 100 kB).
 MAX_FILE_BYTES = 4_000_000
-FEATURE_DESCRIPTION = f"mfcc c1-c{N_CEPS} + deltas, per-voice mean and variance normalised"
-
-
-def voice_frames(log_mel: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """One voice's frames as the profile models them: normalised over that voice's own frames.
-
-    Parameters
-    ----------
-    log_mel : ndarray, shape (n_frames, 40)
-        Natural-log mel powers per 10 ms frame.
-    mask : ndarray of bool, shape (n_frames,)
-        The frames of this voice.
-
-    Returns
-    -------
-    ndarray of float32, shape (mask.sum(), 38)
-        MFCC c1..c19 normalised to zero mean and unit variance over the masked frames, with deltas.
-    """
-    return speech_features(log_mel, mask).full
-
-
-# ------------------------------------------------------------------------------------ background model
-def ubm_id(ubm: DiagGMM) -> str:
-    """A short fingerprint of a background model (a profile only fits the UBM it was adapted from)."""
-    h = hashlib.sha256()
-    for a in (ubm.weights, ubm.means, ubm.variances):
-        h.update(np.ascontiguousarray(a, dtype="<f4").tobytes())
-    return h.hexdigest()[:16]
-
-
-def save_ubm(ubm: DiagGMM, path: str | Path, *, source: str) -> Path:
-    """Write a background model (float32 arrays and a note on what it was trained on) as ``.npz``."""
-    import io
-
-    buf = io.BytesIO()
-    np.savez_compressed(buf, weights=ubm.weights.astype(np.float32), means=ubm.means.astype(np.float32),
-                        variances=ubm.variances.astype(np.float32), source=np.array(source))
-    return atomic_write_bytes(path, buf.getvalue(), mode=0o644)
-
-
-@lru_cache(maxsize=2)
-def load_ubm(path: Path = UBM_PATH) -> DiagGMM:
-    """The background model (read once).
-
-    Raises
-    ------
-    ProfileError
-        When the file is missing or unreadable: listenkit is not installed completely.
-    """
-    try:
-        with np.load(path) as z:
-            arrays = [np.asarray(z[k], dtype=np.float64) for k in ("weights", "means", "variances")]
-    except (OSError, KeyError, ValueError) as exc:
-        raise ProfileError(f"{path}: {wording.PROFILE_NO_UBM.format(detail=exc)}") from None
-    return DiagGMM(*arrays)
-
-
-def map_adapt(ubm: DiagGMM, x: np.ndarray, relevance: float = RELEVANCE) -> DiagGMM:
-    """Means of ``ubm`` moved towards frames ``x`` (n, d) by MAP adaptation; weights and variances kept."""
-    c = ubm.component_loglik(x)
-    c -= c.max(axis=1, keepdims=True)
-    post = np.exp(c)
-    post /= post.sum(axis=1, keepdims=True)
-    nk = post.sum(axis=0).astype(np.float64)
-    ex = (post.T @ np.asarray(x, dtype=np.float32)).astype(np.float64) / np.maximum(nk[:, None], 1e-9)
-    alpha = (nk / (nk + relevance))[:, None]
-    return DiagGMM(ubm.weights.copy(), alpha * ex + (1.0 - alpha) * ubm.means, ubm.variances.copy())
+FEATURE_DESCRIPTION = f"mfcc c1-c{N_CEPS} + deltas per band (wide, telephone), per-voice mean and variance normalised"
 
 
 @dataclass
 class VoiceProfile:
-    """A model of the user's voice: the background model with its means adapted to the user.
+    """A model of the user's voice: the background models with their means adapted to the user.
 
     Attributes
     ----------
-    means : ndarray, shape (128, 38)
-        Adapted component means of the normalised features (weights and variances are the UBM's).
+    means : dict of str to ndarray, shape (64, 48) wide, (64, 44) narrow
+        Adapted component means per band (``"wide"``, ``"narrow"``); weights and variances are the
+        background model's.
     ubm : str
-        Fingerprint (:func:`ubm_id`) of the background model the means were adapted from.
+        Fingerprint (:func:`listenkit.voicemodel.background_id`) of the background models the means
+        were adapted from.
     noise_floor_db : float
         The enrollment room's noise floor, dBFS (for ``Analyzer(initial_noise_floor_db=...)``).
     speech_s : float
@@ -156,7 +79,7 @@ class VoiceProfile:
         The scores of the last :meth:`match` (one per speaker), for diagnostics.
     """
 
-    means: np.ndarray
+    means: dict[str, np.ndarray]
     ubm: str
     noise_floor_db: float
     speech_s: float
@@ -190,28 +113,20 @@ class VoiceProfile:
         n = int(np.count_nonzero(speech))
         if n < MIN_SPEAKER_FRAMES:
             raise ValueError(f"a voice profile needs at least {MIN_SPEAKER_FRAMES} speech frames, got {n}")
-        ubm = load_ubm()
-        adapted = map_adapt(ubm, voice_frames(log_mel, speech))
-        return cls(means=adapted.means, ubm=ubm_id(ubm), noise_floor_db=float(noise_floor_db),
+        backgrounds = load_backgrounds()
+        means = {band: map_adapt(backgrounds[band].ubm, voice_frames(log_mel, speech, band)) for band in BANDS}
+        return cls(means=means, ubm=background_id(backgrounds), noise_floor_db=float(noise_floor_db),
                    speech_s=n * 0.01, speech_level_db=float(speech_level_db))
 
-    def model(self) -> DiagGMM:
-        """The profile as a mixture, scorable with :func:`listenkit.diarization.models.score`.
-
-        Raises
-        ------
-        ProfileError
-            When the profile was adapted from another background model than this listenkit's.
-        """
-        ubm = load_ubm()
-        if ubm_id(ubm) != self.ubm:
+    def _check_background(self) -> None:
+        """Raise :class:`ProfileError` when the profile was adapted from another background model."""
+        if background_id(load_backgrounds()) != self.ubm:
             name = self.path if self.path is not None else "voice profile"
             raise ProfileError(f"{name}: {wording.PROFILE_OTHER_UBM}")
-        return DiagGMM(ubm.weights, self.means, ubm.variances)
 
     # --------------------------------------------------------------------------------- matching
     def scores(self, log_mel: np.ndarray, activity: np.ndarray) -> np.ndarray:
-        """How much more like the profile than like voices in general each found speaker sounds.
+        """How much more each found speaker sounds like the profile than other voices do.
 
         Parameters
         ----------
@@ -223,21 +138,26 @@ class VoiceProfile:
         Returns
         -------
         ndarray, shape (n_speakers,)
-            Mean log-likelihood ratio, profile against background, over the speaker's frames outside
-            overlaps (nats per frame); ``-inf`` for a speaker with less than
+            :func:`listenkit.voicemodel.verification_score` of each speaker's frames outside overlaps
+            (telephone-band recordings in the telephone band); ``-inf`` for a speaker with less than
             :data:`MIN_SPEAKER_FRAMES` such frames.
+
+        Raises
+        ------
+        ProfileError
+            When the profile was made with another background model (another listenkit version).
         """
+        self._check_background()
         activity = np.asarray(activity, dtype=bool)
         n = min(log_mel.shape[0], activity.shape[0])
         log_mel, activity = log_mel[:n], activity[:n]
         alone = activity & (activity.sum(axis=1, keepdims=True) == 1)
-        profile, ubm = self.model(), load_ubm()
+        band = bandwidth(log_mel, activity.any(axis=1))
+        background = load_backgrounds()[band]
         out = np.full(activity.shape[1], -np.inf)
         for k in range(activity.shape[1]):
-            if np.count_nonzero(alone[:, k]) < MIN_SPEAKER_FRAMES:
-                continue
-            x = voice_frames(log_mel, alone[:, k])
-            out[k] = float(np.mean(score(profile, x) - score(ubm, x)))
+            if np.count_nonzero(alone[:, k]) >= MIN_SPEAKER_FRAMES:
+                out[k] = verification_score(background, self.means[band], voice_frames(log_mel, alone[:, k], band))
         return out
 
     def match(self, log_mel: np.ndarray, activity: np.ndarray) -> int | None:
@@ -278,7 +198,8 @@ class VoiceProfile:
             "speech_s": round(float(self.speech_s), 2),
             "speech_level_db": round(float(self.speech_level_db), 2),
             "noise_floor_db": round(float(self.noise_floor_db), 2),
-            "model": {"ubm": self.ubm, "relevance": RELEVANCE, "means": rounded(self.means)},
+            "model": {"ubm": self.ubm, "relevance": RELEVANCE,
+                      "means": {band: rounded(m) for band, m in self.means.items()}},
         }
 
     @classmethod
@@ -299,7 +220,7 @@ class VoiceProfile:
             raise ProfileError(f"{name}: {wording.PROFILE_NEWER.format(version=version)}")
         try:
             model = data["model"]
-            means = np.asarray(model["means"], dtype=np.float64)
+            means = {band: np.asarray(model["means"][band], dtype=np.float64) for band in BANDS}
             ubm = model["ubm"]
             if not isinstance(ubm, str):
                 raise TypeError("ubm")
@@ -361,12 +282,13 @@ class VoiceProfile:
         return profile
 
 
-def _means_problem(means: np.ndarray) -> str | None:
+def _means_problem(means: dict[str, np.ndarray]) -> str | None:
     """What is wrong with stored means, or None when they are usable."""
-    if means.shape != (UBM_COMPONENTS, 2 * N_CEPS):
-        return "the model has the wrong shape"
-    if not np.isfinite(means).all():
-        return "invalid numbers"
+    for band, m in means.items():
+        if m.shape != load_backgrounds()[band].ubm.means.shape:
+            return "the model has the wrong shape"
+        if not np.isfinite(m).all():
+            return "invalid numbers"
     return None
 
 
