@@ -12,7 +12,7 @@ import types
 import numpy as np
 import pytest
 import soundfile as sf
-from synth import VOICE_LOW, dialogue
+from synth import dialogue
 
 from listenkit import enroll
 from listenkit.cli import main

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from synth import VOICE_HIGH, dialogue
+from synth import dialogue
 
-from listenkit import profile as profile_mod
 from listenkit.enroll import enroll_take, measure_take
 from listenkit.errors import ListenkitError, ProfileError
 from listenkit.pipeline import analyze, analyze_file
