@@ -25,6 +25,7 @@ Because the live path feeds the very same :class:`~listenkit.pipeline.Analyzer` 
 from __future__ import annotations
 
 import math
+import queue
 import signal
 import threading
 import time
@@ -126,6 +127,87 @@ class LiveResult:
     nudges: list[Nudge] = field(default_factory=list)
 
 
+class _AnchorWorker:
+    """One background thread that runs the batch diarization on a stretch of rows when asked.
+
+    A single long-lived thread (rather than one per run) keeps the memory its runs use in one malloc
+    arena, so it is reused from run to run instead of piling up. :meth:`submit` hands over one job
+    when idle; :meth:`take` returns a finished result once; both are called from the runner's thread.
+    """
+
+    def __init__(self, params: AnalysisParams, num_speakers: int | None) -> None:
+        self.params = params
+        self.num_speakers = num_speakers
+        self._jobs: queue.Queue = queue.Queue(maxsize=1)
+        self._result: tuple[int, np.ndarray] | None = None
+        self._busy = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy.is_set()
+
+    def submit(self, start: int, log_mel: np.ndarray, speech: np.ndarray) -> None:
+        if self.busy:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="listenkit-anchor", daemon=True)
+            self._thread.start()
+        self._busy.set()
+        self._jobs.put((start, log_mel, speech))
+
+    def take(self) -> tuple[int, np.ndarray] | None:
+        result, self._result = self._result, None
+        return result
+
+    def close(self) -> None:
+        """Let the thread end after its current job (nobody will take the result)."""
+        if self._thread is not None:
+            try:
+                self._jobs.put_nowait(None)
+            except queue.Full:
+                pass
+
+    def _work(self) -> None:
+        from ..diarization import diarize
+
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            start, log_mel, speech = job
+            try:
+                activity = diarize(log_mel, speech, params=self.params, num_speakers=self.num_speakers).activity
+                self._result = (start, activity)
+            except Exception:  # noqa: BLE001 - a failed refresh of the live view must never end the session
+                pass
+            finally:
+                del job, log_mel, speech
+                _give_back_free_memory()
+                self._busy.clear()
+
+
+def _give_back_free_memory() -> None:
+    """Return the free pages a batch run left in malloc's arenas to the system (glibc; else nothing).
+
+    Each run allocates and frees tens of MB of temporaries; glibc keeps freed memory in the arena for
+    reuse, which over a long session reads as a growing resident size. ``malloc_trim(0)`` gives it back.
+    """
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        try:
+            import ctypes
+
+            _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None
+
+
 class StopOnSignals:
     """While inside the ``with`` block, SIGINT and SIGTERM ask ``source`` to stop instead of killing.
 
@@ -213,8 +295,7 @@ class LiveRunner:
         self._next_voice_s = settings.voice_every_s
         self._generation = 0
         self._next_anchor_s = settings.anchor_first_s if settings.anchor_first_s > 0 else math.inf
-        self._anchor_thread: threading.Thread | None = None
-        self._anchor_result: tuple[int, np.ndarray] | None = None
+        self._anchors = _AnchorWorker(settings.params, settings.num_speakers)
         self.anchors_done = 0
 
     # ------------------------------------------------------------------ the loop
@@ -262,6 +343,7 @@ class LiveRunner:
             if self.journal is not None:
                 rows, speech = self.analyzer.frames()
                 self.journal.flush_all(rows, speech, self._samples_16k())
+            self._anchors.close()
             session = self.analyzer.finalize(voice=self.voice)
         session.extra["live"] = self._live_facts(stopped_by)
         return LiveResult(session, stopped_by, self.source.overflows, self.source.dropped_blocks, list(self.nudger.given))
@@ -312,31 +394,17 @@ class LiveRunner:
 
     def _anchor(self, rows: np.ndarray, speech: np.ndarray, elapsed: float) -> None:
         """Take a finished background diarization; start the next one when due."""
-        result, self._anchor_result = self._anchor_result, None
+        result = self._anchors.take()
         if result is not None and self.online.anchor(result[1], start=result[0]):
             self.anchors_done += 1
-        busy = self._anchor_thread is not None and self._anchor_thread.is_alive()
-        if busy or elapsed < self._next_anchor_s:
+        if self._anchors.busy or elapsed < self._next_anchor_s:
             return
         s = self.settings
         self._next_anchor_s = elapsed + max(s.anchor_every_s, s.anchor_fraction * min(elapsed, s.anchor_window_s))
         n = min(len(rows), len(speech))
         start = max(0, n - int(s.anchor_window_s / FRAME_S))
         # views of rows already stored: the frame store never changes them, even when it grows
-        self._anchor_thread = threading.Thread(
-            target=self._diarize_in_background, args=(start, rows[start:n, :N_MELS], speech[start:n]),
-            name="listenkit-anchor", daemon=True,
-        )
-        self._anchor_thread.start()
-
-    def _diarize_in_background(self, start: int, log_mel: np.ndarray, speech: np.ndarray) -> None:
-        from ..diarization import diarize
-
-        try:
-            result = diarize(log_mel, speech, params=self.settings.params, num_speakers=self.settings.num_speakers)
-        except Exception:  # noqa: BLE001 - a failed refresh of the live view must never end the session
-            return
-        self._anchor_result = (start, result.activity)
+        self._anchors.submit(start, rows[start:n, :N_MELS], speech[start:n])
 
     def _look_for_you(self, rows: np.ndarray) -> None:
         """Ask the voice profile which online speaker is the user (on the last few minutes)."""
