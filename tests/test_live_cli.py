@@ -36,8 +36,13 @@ def run_cli(args: list[str], env_dir: Path, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 30.0) -> list[str]:
-    """Read stdout lines until one starts with ``prefix``."""
+def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 60.0) -> list[str]:
+    """Read stdout lines until a status line at or after the session time ``prefix`` ("[0:08]").
+
+    Status lines come at most once per ``--status-every`` seconds and a busy machine may skip one, so
+    any later time counts too.
+    """
+    want = _seconds(prefix)
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -45,10 +50,16 @@ def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 30.0) ->
         if not line:
             break
         seen.append(line.rstrip("\n"))
-        if line.startswith(prefix):
+        if line.startswith("[") and _seconds(line) >= want:
             return seen
     proc.kill()
-    raise AssertionError(f"no line starting {prefix!r}; got {seen} / {proc.stderr.read()}")
+    raise AssertionError(f"no status line from {prefix}; got {seen} / {proc.stderr.read()}")
+
+
+def _seconds(line: str) -> int:
+    """Session time of a status line ``"[m:ss] ..."``, seconds."""
+    m, s = line[1 : line.index("]")].split(":")
+    return int(m) * 60 + int(s)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
