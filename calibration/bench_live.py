@@ -31,7 +31,6 @@ Results go to ``calibration/results/bench_live.json``.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil

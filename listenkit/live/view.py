@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: characters of a speaker's balance bar
 BAR_WIDTH = 24
+#: width of the live panel, characters (fixed, so it does not jump as its contents change)
+PANEL_WIDTH = 72
 
 
 class View(Protocol):
@@ -78,7 +80,7 @@ def render_live(snapshot: LiveSnapshot) -> Any:
     from rich.console import Group
 
     title = wording.live_title(snapshot.elapsed_s)
-    return Panel(Group(*body), title=title, title_align="left", expand=False, padding=(0, 1))
+    return Panel(Group(*body), title=title, title_align="left", width=PANEL_WIDTH, padding=(0, 1))
 
 
 class PanelView:
