@@ -50,10 +50,11 @@ def test_panel_shows_time_bars_talker_and_counts():
 def test_panel_before_anyone_speaks_and_with_trouble_and_a_nudge():
     text = draw(render_live(LiveSnapshot(elapsed_s=3.0)))
     assert wording.LIVE_WAITING in text and "0:03" in text
-    text = draw(render_live(LiveSnapshot(elapsed_s=400.0, overflows=2, nudge="A kind word.", speakers=SNAP.speakers)),
-                width=200)
-    assert wording.live_overflows(2) in text
-    assert "A kind word." in text
+    text = draw(render_live(LiveSnapshot(elapsed_s=400.0, overflows=2, nudge="A kind word.", speakers=SNAP.speakers)))
+    inner = " ".join(line.strip("│ ") for line in text.splitlines())  # the panel's text, unwrapped
+    assert wording.live_overflows(2) in inner
+    assert "A kind word." in inner
+    assert {len(line) for line in text.splitlines()} == {72}  # a calm panel: its width never jumps
 
 
 def test_panel_view_redraws_in_place_on_a_terminal():
