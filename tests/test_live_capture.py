@@ -136,6 +136,7 @@ def test_callback_audio_arrives_in_order_and_stops_on_request():
     np.testing.assert_allclose(got, tone(2.0)[: got.size, 0], atol=1e-6)
     assert mic.stopped and not mic.lost
     assert sd.streams[0].closed and sd.streams[0].kw["dtype"] == "float32"
+    assert sd.streams[0].kw["blocksize"] == 640  # 40 ms callbacks by default
     assert got.dtype == np.float32
 
 
@@ -143,7 +144,7 @@ def test_blocks_are_gathered_to_at_least_a_tenth_of_a_second():
     sd = FakeSD(tone(1.0))
     sd.block_sleep = 0.001
     sd.vanish_after = 50  # then stop calling: the source ends as "lost" after stall_s
-    mic = MicrophoneSource(backend=sd, stall_s=0.3)
+    mic = MicrophoneSource(backend=sd, stall_s=0.3, block_s=0.02)
     sizes = [b.size for b in mic.blocks()]
     assert all(s >= 1600 for s in sizes[:-1])
     assert sum(sizes) == 50 * 320  # nothing captured is lost
@@ -154,7 +155,7 @@ def test_overflows_are_counted_never_fatal():
     sd.overflow_at = {3, 7, 9}
     sd.vanish_after = 40
     sd.vanish_finishes = True
-    mic = MicrophoneSource(backend=sd)
+    mic = MicrophoneSource(backend=sd, block_s=0.02)
     got = collect(mic)
     assert mic.overflows == 3
     assert got.size == 40 * 320
@@ -163,7 +164,7 @@ def test_overflows_are_counted_never_fatal():
 def test_a_device_that_stops_is_reported_lost_not_raised():
     sd = FakeSD(tone(3.0))
     sd.vanish_after = 25
-    mic = MicrophoneSource(backend=sd, stall_s=0.3)
+    mic = MicrophoneSource(backend=sd, stall_s=0.3, block_s=0.02)
     t0 = time.monotonic()
     got = collect(mic)
     assert mic.lost and not mic.stopped

@@ -34,8 +34,9 @@ from ..errors import DeviceError
 from ..features import SAMPLE_RATE
 from ..sources import Source
 
-#: Length of one PortAudio block (callback), seconds.
-BLOCK_S = 0.02
+#: Length of one PortAudio block (callback), seconds: 40 ms keeps the callbacks (and the audio
+#: plugin's work around them) to 25 a second; the consumer hands on 0.1 s at a time anyway.
+BLOCK_S = 0.04
 #: Audio the queue holds before blocks are dropped (the consumer fell this far behind), seconds.
 QUEUE_S = 30.0
 #: The consumer hands on at least this much audio at a time (fewer, larger pipeline steps), seconds.
