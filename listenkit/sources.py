@@ -26,7 +26,6 @@ import contextlib
 import os
 import stat
 import struct
-import sys
 from pathlib import Path
 from typing import Any, Iterator, Protocol, runtime_checkable
 
@@ -35,6 +34,7 @@ import soundfile as sf
 
 from . import wording
 from .errors import AudioInputError
+from .native_stderr import quiet_native_stderr
 
 #: Lowest sample rate accepted, Hz.
 MIN_SAMPLE_RATE = 1000
@@ -87,32 +87,6 @@ def _looks_like_audio(head: bytes) -> bool:
     if head.startswith(_AUDIO_MAGIC):
         return True
     return len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence what native decoders (libmpg123) print on file descriptor 2 while inside the block.
-
-    libmpg123 writes notes such as "Illegal Audio-MPEG-Header" straight to the process's stderr
-    when it meets damaged data; listenkit promises one clear line per problem, so those are dropped.
-    Python-level ``sys.stderr`` is flushed first. Falls back to doing nothing when fd 2 is unusable.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-        finally:
-            os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _wav_missing_bytes(path: Path, file_size: int) -> tuple[int, int] | None:
@@ -233,7 +207,7 @@ class FileSource:
     def _open_info(self) -> Any:
         """soundfile's description of the file, or the matching user error."""
         try:
-            with _quiet_native_stderr():
+            with quiet_native_stderr():
                 return sf.info(str(self.path))
         except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
             reason = _decoder_reason(exc)
@@ -277,7 +251,7 @@ class FileSource:
         AudioInputError
             NaN or infinite samples (with their time), or a file that stops decoding early.
         """
-        quiet = _quiet_native_stderr if self._format == "MP3" else contextlib.nullcontext
+        quiet = quiet_native_stderr if self._format == "MP3" else contextlib.nullcontext
         done = 0
         with quiet():
             handle = sf.SoundFile(str(self.path))

@@ -293,7 +293,6 @@ LIVE_JOURNAL_FAILED = "cannot write the session journal ({detail})"
 LIVE_JOURNAL_MISSING = "no such journal"
 LIVE_JOURNAL_UNREADABLE = "cannot read the journal ({detail})"
 LIVE_JOURNAL_NOT_JOURNAL = "not a listenkit session journal (left where it is)"
-LIVE_NO_PROFILE_SUPPORT = "this listenkit cannot use voice profiles yet; run without --me"
 LIVE_RECOVER_FAILED = "an unfinished session could not be recovered: {detail}"
 LIVE_INTERRUPTED_KEPT = (
     "Stopped before the session was finished. Nothing is lost: 'listenkit recover' (or the next "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .. import wording
-from .common import check_output_path, progress_bar, stdout_console
+from .common import check_output_path, print_delivery, progress_bar, resolve_voice, stdout_console
 
 
 def _speaker_count(text: str) -> int:
@@ -35,11 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse the file, print the summary, write the requested files, save it in the history."""
-    from ..live.deliver import deliver
+    from ..delivery import deliver
     from ..pipeline import analyze
     from ..sources import FileSource
     from ..summary import render_summary
-    from .live_cmd import _print_delivery, resolve_voice
 
     json_path = check_output_path(args.json)
     rttm_path = check_output_path(args.rttm)
@@ -52,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
     render_summary(session, console)
     delivery = deliver(session, json_path=json_path, rttm_path=rttm_path, report_path=report_path,
                        save=not args.no_save)
-    _print_delivery(delivery, console)
+    print_delivery(delivery, console)
     return 0

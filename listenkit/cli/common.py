@@ -59,3 +59,28 @@ def progress_bar(total_s: float, *, label: str, min_total_s: float = 60.0) -> It
     ) as prog:
         task = prog.add_task(label, total=total_s)
         yield lambda done: prog.update(task, completed=min(done, total_s))
+
+
+def resolve_voice(me: str | None, no_me: bool):
+    """The enrolled voice to label "you": ``--me PROFILE``, else the stored profile; None with ``--no-me``.
+
+    Raises
+    ------
+    ProfileError
+        The profile given or stored is missing, damaged or of another version.
+    """
+    from ..profile import resolve_profile
+
+    return resolve_profile(me, no_me)
+
+
+def print_delivery(delivery, console) -> None:
+    """Tell what became of a session: files written, history id, and any fallback (on stderr)."""
+    for path in delivery.written:
+        console.print(wording.LIVE_WROTE.format(path=path), markup=False, highlight=False)
+    if delivery.history_id is not None:
+        console.print(wording.LIVE_SAVED.format(id=delivery.history_id), markup=False, highlight=False)
+    if delivery.history_error:
+        print(wording.warning_line(wording.LIVE_HISTORY_FAILED.format(detail=delivery.history_error)), file=sys.stderr)
+    if delivery.fallback_json is not None:
+        print(wording.warning_line(wording.LIVE_SAVED_INSTEAD.format(path=delivery.fallback_json)), file=sys.stderr)

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from .. import wording
-from ..errors import OutputError, ProfileError
-from .common import check_output_path, stdout_console
+from ..errors import OutputError
+from .common import check_output_path, print_delivery, resolve_voice, stdout_console
 
 #: exit code when the microphone went away mid-session (the session so far was saved)
 EXIT_DEVICE_LOST = 1
@@ -73,28 +73,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_recover)
 
 
-def resolve_voice(me: str | None, no_me: bool):
-    """The enrolled voice to label "you", from :mod:`listenkit.profile` when this listenkit has it.
-
-    Raises
-    ------
-    ProfileError
-        ``--me`` was given but this listenkit cannot use voice profiles (or the profile module's own errors).
-    """
-    try:
-        from .. import profile
-    except ModuleNotFoundError as exc:
-        if exc.name != "listenkit.profile":
-            raise
-        profile = None
-    resolve_profile = getattr(profile, "resolve_profile", None)
-    if resolve_profile is None:
-        if me:
-            raise ProfileError(f"{me}: {wording.LIVE_NO_PROFILE_SUPPORT}")
-        return None
-    return resolve_profile(me, no_me)
-
-
 def _print_recovered(recovered, problems, console) -> None:
     from ..summary import render_summary
 
@@ -102,26 +80,15 @@ def _print_recovered(recovered, problems, console) -> None:
         console.print(wording.recovered_line(item.session.duration_s, item.session.extra.get("live", {}).get("started_at")),
                       markup=False, highlight=False)
         render_summary(item.session, console)
-        _print_delivery(item.delivery, console)
+        print_delivery(item.delivery, console)
     for problem in problems:
         print(wording.error_line(wording.LIVE_RECOVER_FAILED.format(detail=problem)), file=sys.stderr)
-
-
-def _print_delivery(delivery, console) -> None:
-    for path in delivery.written:
-        console.print(wording.LIVE_WROTE.format(path=path), markup=False, highlight=False)
-    if delivery.history_id is not None:
-        console.print(wording.LIVE_SAVED.format(id=delivery.history_id), markup=False, highlight=False)
-    if delivery.history_error:
-        print(wording.warning_line(wording.LIVE_HISTORY_FAILED.format(detail=delivery.history_error)), file=sys.stderr)
-    if delivery.fallback_json is not None:
-        print(wording.warning_line(wording.LIVE_SAVED_INSTEAD.format(path=delivery.fallback_json)), file=sys.stderr)
 
 
 def run_live(args: argparse.Namespace) -> int:
     """Listen until the session ends; print the summary; write and save what was asked."""
     from ..live.capture import MicrophoneSource, PacedSource, device_argument
-    from ..live.deliver import deliver
+    from ..delivery import deliver
     from ..live.journal import JournalWriter
     from ..live.recorder import WavRecorder
     from ..live.recover import recover_all
@@ -179,7 +146,7 @@ def run_live(args: argparse.Namespace) -> int:
     if recorder is not None:
         console.print(wording.LIVE_RECORDED.format(path=recorder.path, length=wording.format_clock(
             recorder.frames_written / max(recorder.sample_rate, 1))), markup=False, highlight=False)
-    _print_delivery(delivery, console)
+    print_delivery(delivery, console)
     if result.overflows or result.dropped_blocks:
         print(wording.warning_line(wording.live_overflow_report(result.overflows, result.dropped_blocks)), file=sys.stderr)
     if result.stopped_by == STOP_DEVICE_LOST:

@@ -16,11 +16,8 @@ machine that only analyses files may not have.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 import queue
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +29,7 @@ import numpy as np
 from .. import wording
 from ..errors import DeviceError
 from ..features import SAMPLE_RATE
+from ..native_stderr import quiet_native_stderr
 from ..sources import Source
 
 #: Length of one PortAudio block (callback), seconds: 40 ms keeps the callbacks (and the audio
@@ -48,33 +46,6 @@ STALL_S = 3.0
 
 #: how :func:`import_sounddevice` imports (tests replace it to simulate a missing PortAudio)
 _import_module: Callable[[str], ModuleType] = importlib.import_module
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Send what native libraries print on file descriptor 2 (PortAudio, ALSA, libpulse) to /dev/null.
-
-    ALSA and PortAudio print notes such as "Expression '...' failed in pa_linux_alsa.c" or "ALSA lib
-    pcm.c: unknown PCM" straight to the process's stderr when a device misbehaves or is probed;
-    listenkit reports device trouble in one line of its own instead. Python's ``sys.stderr`` is flushed
-    first and restored afterwards; does nothing when fd 2 cannot be duplicated.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, 2)
-        finally:
-            os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 @runtime_checkable

@@ -17,7 +17,7 @@ import numpy as np
 from ..params import DEFAULT_PARAMS, DEFAULT_RULES, AnalysisParams, Rules
 from ..pipeline import Analyzer, VoiceMatcher
 from ..session import Session
-from .deliver import Delivery, deliver
+from ..delivery import Delivery, deliver
 from .journal import JournalContents, leftover_journals, read_journal
 from .recorder import repair_wav_header
 

@@ -1,6 +1,6 @@
 """Handing a finished session over: the files asked for, then the history.
 
-Shared by ``listenkit live`` and ``listenkit recover``. The files (``--json``, ``--rttm``, ``--report``)
+Shared by ``listenkit analyze``, ``listenkit live`` and ``listenkit recover``. The files (``--json``, ``--rttm``, ``--report``)
 are written first, the history last: when a file cannot be written the error stops the delivery
 *before* the session is saved, so the journal (kept by the caller) can be recovered later without
 saving the session twice. When the history cannot be written, the session is saved as a JSON file in
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import HistoryError
-from ..session import Session
+from .errors import HistoryError
+from .session import Session
 
 
 @dataclass
@@ -61,19 +61,19 @@ def deliver(
     if rttm_path is not None:
         out.written.append(session.write_rttm(rttm_path))
     if report_path is not None:
-        from ..report import write_report
+        from .report import write_report
 
         out.written.append(write_report(session, report_path))
     if not save:
         return out
-    from ..history import save_session
+    from .history import save_session
 
     try:
         out.history_id = save_session(session)
     except HistoryError as exc:
         out.history_error = str(exc)
         if json_path is None:
-            from .journal import journal_folder
+            from .live.journal import journal_folder
 
             folder = fallback_folder if fallback_folder is not None else journal_folder()
             path = folder / f"session-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
