@@ -5,24 +5,14 @@ from __future__ import annotations
 import argparse
 
 from .. import wording
-from .common import check_output_path, print_delivery, progress_bar, resolve_voice, stdout_console
-
-
-def _speaker_count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(wording.BAD_SPEAKER_COUNT.format(value=text)) from None
-    if not 1 <= n <= 6:
-        raise argparse.ArgumentTypeError(wording.BAD_SPEAKER_COUNT.format(value=text))
-    return n
+from .common import check_output_path, print_delivery, progress_bar, resolve_voice, speaker_count, stdout_console
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``analyze`` sub-command."""
     p = sub.add_parser("analyze", help=wording.ANALYZE_HELP, description=wording.ANALYZE_HELP)
     p.add_argument("audio", metavar="AUDIO", help=wording.ANALYZE_AUDIO_HELP)
-    p.add_argument("--speakers", metavar="N", type=_speaker_count, help=wording.ANALYZE_SPEAKERS_HELP)
+    p.add_argument("--speakers", metavar="N", type=speaker_count, help=wording.ANALYZE_SPEAKERS_HELP)
     p.add_argument("--json", metavar="PATH", help=wording.ANALYZE_JSON_HELP)
     p.add_argument("--rttm", metavar="PATH", help=wording.ANALYZE_RTTM_HELP)
     p.add_argument("--report", metavar="PATH", help=wording.ANALYZE_REPORT_HELP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,3 +85,14 @@ def print_delivery(delivery, console) -> None:
         print(wording.warning_line(wording.LIVE_HISTORY_FAILED.format(detail=delivery.history_error)), file=sys.stderr)
     if delivery.fallback_json is not None:
         print(wording.warning_line(wording.LIVE_SAVED_INSTEAD.format(path=delivery.fallback_json)), file=sys.stderr)
+
+
+def speaker_count(text: str) -> int:
+    """argparse type for ``--speakers``: a whole number from 1 to 6."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(wording.BAD_SPEAKER_COUNT.format(value=text)) from None
+    if not 1 <= n <= 6:
+        raise argparse.ArgumentTypeError(wording.BAD_SPEAKER_COUNT.format(value=text))
+    return n

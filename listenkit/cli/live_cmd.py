@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import wording
 from ..errors import OutputError
-from .common import check_output_path, print_delivery, resolve_voice, stdout_console
+from .common import check_output_path, print_delivery, resolve_voice, speaker_count, stdout_console
 
 #: exit code when the microphone went away mid-session (the session so far was saved)
 EXIT_DEVICE_LOST = 1
@@ -41,14 +41,12 @@ def _speed(text: str) -> float:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``live``, ``devices`` and ``recover`` sub-commands."""
-    from .analyze_cmd import _speaker_count
-
     p = sub.add_parser("live", help=wording.LIVE_HELP, description=wording.LIVE_DESCRIPTION)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--device", metavar="NAME|INDEX", help=wording.LIVE_DEVICE_HELP)
     where.add_argument("--input-file", metavar="AUDIO", help=wording.LIVE_INPUT_FILE_HELP)
     p.add_argument("--duration", metavar="SECONDS", type=_positive_seconds, help=wording.LIVE_DURATION_HELP)
-    p.add_argument("--speakers", metavar="N", type=_speaker_count, help=wording.ANALYZE_SPEAKERS_HELP)
+    p.add_argument("--speakers", metavar="N", type=speaker_count, help=wording.ANALYZE_SPEAKERS_HELP)
     p.add_argument("--record", metavar="WAV", help=wording.LIVE_RECORD_HELP)
     p.add_argument("--json", metavar="PATH", help=wording.ANALYZE_JSON_HELP)
     p.add_argument("--rttm", metavar="PATH", help=wording.ANALYZE_RTTM_HELP)
