@@ -63,10 +63,28 @@ def speech_features(log_mel: np.ndarray, speech: np.ndarray) -> FrameFeatures:
     return FrameFeatures(index, ceps, full, mean, std)
 
 
-def normalise_log_mel(log_mel: np.ndarray, ff: FrameFeatures) -> np.ndarray:
-    """Features (38 per frame) of a contiguous block of log-mel rows, normalised like ``ff``."""
-    c = (mfcc(np.asarray(log_mel, dtype=np.float32), N_CEPS + 1)[:, 1:] - ff.mean) / ff.std
-    return np.hstack([c, deltas(c)]).astype(np.float32)
+def normalise_log_mel_chunks(log_mel: np.ndarray, ff: FrameFeatures) -> np.ndarray:
+    """Features (38 per frame) of contiguous chunks of log-mel rows, normalised like ``ff``.
+
+    Parameters
+    ----------
+    log_mel : ndarray, shape (n_chunks, chunk_len, 40)
+
+    Returns
+    -------
+    ndarray, shape (n_chunks, chunk_len, 38)
+        Deltas are taken within each chunk (edges repeated).
+    """
+    n, length, bands = log_mel.shape
+    c = (mfcc(np.asarray(log_mel, dtype=np.float32).reshape(-1, bands), N_CEPS + 1)[:, 1:] - ff.mean) / ff.std
+    c = c.reshape(n, length, -1).astype(np.float32)
+    width = 2
+    pad = np.pad(c, ((0, 0), (width, width), (0, 0)), mode="edge")
+    d = np.zeros_like(c)
+    for k in range(1, width + 1):
+        d += k * (pad[:, width + k : width + k + length] - pad[:, width - k : width - k + length])
+    d /= 2 * sum(k * k for k in range(1, width + 1))
+    return np.concatenate([c, d], axis=2)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from itertools import combinations
 import numpy as np
 
 from ..params import AnalysisParams
-from .frames import FrameFeatures, Windows, normalise_log_mel
+from .frames import FrameFeatures, Windows, normalise_log_mel_chunks
 from .models import fit_gmm, score_matrix
 from .resegment import viterbi
 
@@ -145,13 +145,14 @@ def _overlap_model(log_mel: np.ndarray, ff: FrameFeatures, path: np.ndarray, i: 
     chunks_i = _chunk_starts(runs_i, rng)
     chunks_j = _chunk_starts(runs_j, rng)
     n = min(MAX_CHUNKS, max(len(chunks_i), len(chunks_j)))
-    feats = []
-    for t in range(n):
-        a = chunks_i[t % len(chunks_i)]
-        b = chunks_j[rng.integers(len(chunks_j))]
-        mix = np.logaddexp(log_mel[a : a + CHUNK].astype(np.float32), log_mel[b : b + CHUNK].astype(np.float32))
-        feats.append(normalise_log_mel(mix, ff)[2:-2])  # drop edge frames whose deltas are clipped
-    return fit_gmm(np.vstack(feats), params.gmm_components)
+    starts_i = np.array([chunks_i[t % len(chunks_i)] for t in range(n)])
+    starts_j = np.array([chunks_j[rng.integers(len(chunks_j))] for _ in range(n)])
+    offsets = np.arange(CHUNK)
+    # all chunks at once: (n, CHUNK, 40) mel powers of i plus those of j
+    mix = np.logaddexp(log_mel[starts_i[:, None] + offsets].astype(np.float32),
+                       log_mel[starts_j[:, None] + offsets].astype(np.float32))
+    feats = normalise_log_mel_chunks(mix, ff)[:, 2:-2]  # drop edge frames whose deltas are clipped
+    return fit_gmm(feats.reshape(-1, feats.shape[-1]), params.gmm_components)
 
 
 def _chunk_starts(runs: list[tuple[int, int]], rng: np.random.Generator) -> list[int]:
