@@ -289,7 +289,7 @@ def figure_bytes(fig: "Figure", fmt: str) -> bytes:
 def _clock_formatter():
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda x, _pos: wording.clock_text(x))
+    return FuncFormatter(lambda x, _pos: wording.format_clock(x))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def _speakers_html(numbers: KeyNumbers) -> str:
     body = []
     for sp in numbers.speakers:
         cells = [
-            wording.clock_text(sp.talk_time_s),
+            wording.format_clock(sp.talk_time_s),
             wording.percent_text(sp.share),
             sp.interruptions_made,
             sp.interruptions_received,

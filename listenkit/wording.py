@@ -551,14 +551,6 @@ def speaker_display_name(label: str | None, speaker_id: str) -> str:
     return label or speaker_id
 
 
-def clock_text(seconds: float) -> str:
-    """A time as a clock: ``"0:42"``, ``"3:03"``, ``"1:02:03"`` (seconds rounded)."""
-    total = int(round(max(0.0, float(seconds))))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def length_text(seconds: float) -> str:
     """A length in words: ``"42 s"``, ``"3 min 03 s"``, ``"1 h 02 min"``."""
     total = int(round(max(0.0, float(seconds))))
@@ -601,7 +593,7 @@ def chart_subtitle(source: str, duration_s: float, n_speakers: int) -> str:
 
 def share_label(share: float, talk_time_s: float) -> str:
     """The label beside a share bar: ``"41%  (1:01)"``."""
-    return f"{percent_text(share)}  ({clock_text(talk_time_s)})"
+    return f"{percent_text(share)}  ({format_clock(talk_time_s)})"
 
 
 def key_number_lines(numbers) -> list[tuple[str, str]]:
@@ -610,12 +602,12 @@ def key_number_lines(numbers) -> list[tuple[str, str]]:
     ``numbers`` is a :class:`listenkit.chart.KeyNumbers`.
     """
     you = numbers.you
-    lines = [("Length", clock_text(numbers.duration_s))]
-    speech = clock_text(numbers.speech_s)
+    lines = [("Length", format_clock(numbers.duration_s))]
+    speech = format_clock(numbers.speech_s)
     if numbers.duration_s > 0:
         speech += f"  ({100 * numbers.speech_s / numbers.duration_s:.0f}% of the time)"
     lines.append(("Speech", speech))
-    lines.append(("Talking at once", clock_text(numbers.overlap_s)))
+    lines.append(("Talking at once", format_clock(numbers.overlap_s)))
     inter = str(numbers.interruptions)
     if you is not None and numbers.interruptions:
         inter += f"  (you made {you.interruptions_made})"
@@ -629,7 +621,7 @@ def key_number_lines(numbers) -> list[tuple[str, str]]:
         silences += f"  ({length_text(numbers.silence_s)} in all)"
     lines.append(("Silences", silences))
     if numbers.longest_monologue_s is not None:
-        mono = clock_text(numbers.longest_monologue_s)
+        mono = format_clock(numbers.longest_monologue_s)
         if numbers.longest_monologue_by:
             mono += f"  ({numbers.longest_monologue_by})"
         lines.append(("Longest turn", mono))

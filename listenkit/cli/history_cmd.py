@@ -63,7 +63,7 @@ def run_history(args: argparse.Namespace) -> int:
             table.add_row(
                 str(r.id),
                 wording.history_date(r.saved_at),
-                wording.clock_text(r.duration_s),
+                wording.format_clock(r.duration_s),
                 str(r.n_speakers),
                 wording.percent_text(r.your_share),
                 wording.history_count(r.interruptions, r.your_interruptions),
