@@ -127,3 +127,18 @@ def test_one_voice_is_one_speaker(rng):
     speech[50:1200] = True
     speech[1250:2500] = True
     assert diarize(rows[:, :40], speech).n_speakers == 1
+
+
+def test_short_slivers_inside_speech_take_the_neighbours_label():
+    from listenkit.diarization.resegment_speakers import _drop_slivers
+
+    # frames 0..29 continuous speech: A x12, B x3 (a sliver), A x15 -> all A
+    index = np.arange(30)
+    path = np.array([0] * 12 + [1] * 3 + [0] * 15)
+    assert _drop_slivers(path, index, 10).tolist() == [0] * 30
+    # the same 3 frames with pauses on both sides are a real short turn ("mm-hm"): kept
+    index2 = np.concatenate([np.arange(12), np.arange(40, 43), np.arange(80, 95)])
+    assert _drop_slivers(path, index2, 10).tolist() == path.tolist()
+    # a long stretch of B is never touched
+    path3 = np.array([0] * 12 + [1] * 12 + [0] * 6)
+    assert _drop_slivers(path3, index, 10).tolist()[12:24] == [1] * 12
