@@ -10,7 +10,7 @@
 :class:`Analyzer` holds the streaming state; feed it blocks with :meth:`Analyzer.feed` and call
 :meth:`Analyzer.finalize` at the end. :func:`analyze` drives it from any source;
 :func:`analyze_file` is ``analyze(FileSource(path))``. Only compact per-frame rows are kept (never the
-audio), so memory grows by ~16 kB per second of audio and not with the audio itself.
+audio), so memory grows by ~8 kB per second of audio and not with the audio itself.
 """
 
 from __future__ import annotations
