@@ -202,11 +202,22 @@ def _is_v0_layout(conn: sqlite3.Connection) -> bool:
 
 
 def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse, without writing, a database from a newer listenkit or one that is not a listenkit history."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    """Refuse, without writing, a database from a newer listenkit or one that is not a listenkit history.
+
+    The version and the tables are read in one read transaction: read one statement at a time, another
+    process could commit its migration in between, and a half-old, half-new view looks foreign.
+    """
+    conn.execute("BEGIN DEFERRED")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        foreign = (version == 0 and not _is_v0_layout(conn)) or (
+            0 < version <= SCHEMA_VERSION and not _V1_TABLES <= _user_tables(conn)
+        )
+    finally:
+        conn.execute("COMMIT")
     if version > SCHEMA_VERSION:
         raise HistoryError(f"{path}: {wording.HISTORY_NEWER.format(found=version, known=SCHEMA_VERSION)}")
-    if (version == 0 and not _is_v0_layout(conn)) or (version > 0 and not _V1_TABLES <= _user_tables(conn)):
+    if foreign:
         raise HistoryError(f"{path}: {wording.HISTORY_FOREIGN}")
 
 
