@@ -274,15 +274,19 @@ def test_journal_holds_the_rows_finalize_used(tmp_path):
 def test_sigint_stops_cleanly_and_keeps_what_was_heard():
     x = two_voices(30.0)
     source = PacedSource(ArraySource(x, SR), speed=10.0, block_s=0.05)  # 3 s of wall time in all
+    # pytest started in the background of a shell inherits SIGINT ignored: install Python's own handler
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.8, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
         result = LiveRunner(source, LiveSettings(refresh_s=0.0)).run()
+        restored = signal.getsignal(signal.SIGINT)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, before)
     assert result.stopped_by == STOP_SIGNAL
     assert 3.0 < result.session.duration_s < 25.0  # about 8 s of audio had been heard
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert restored is signal.default_int_handler  # the runner put back the handler it found
 
 
 def test_second_signal_interrupts_for_real():
