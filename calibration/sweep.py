@@ -24,6 +24,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+import listenkit.features
+import listenkit.pipeline
+import listenkit.vad
 from listenkit.conversation import analyze_conversation
 from listenkit.diarization import diarize
 from listenkit.params import DEFAULT_PARAMS, AnalysisParams, with_overrides
@@ -37,12 +40,16 @@ from .manifest import Entry, read_manifest
 from .scoring import aggregate, score_file
 
 CACHE = REPO / "calibration" / "work" / "cache"
+#: The code of these modules is part of the cache key: a change to the voice detector's constants or
+#: the features makes new rows.
+FRONT_END_MODULES = (listenkit.vad, listenkit.features, listenkit.pipeline)
 
 
 def front_end(path: Path, params: AnalysisParams) -> tuple[np.ndarray, np.ndarray]:
-    """Stored rows and speech decisions of a file (cached by path and voice-detector settings)."""
+    """Stored rows and speech decisions of a file (cached by path, voice-detector settings and front-end code)."""
     vad = {k: v for k, v in vars(params).items() if k.startswith("vad_")}
-    key = hashlib.sha1(json.dumps([str(path.resolve()), path.stat().st_mtime, vad], sort_keys=True).encode()).hexdigest()
+    code = [hashlib.sha1(Path(m.__file__).read_bytes()).hexdigest() for m in FRONT_END_MODULES]
+    key = hashlib.sha1(json.dumps([str(path.resolve()), path.stat().st_mtime, vad, code], sort_keys=True).encode()).hexdigest()
     cached = CACHE / f"{key}.npz"
     if cached.is_file():
         z = np.load(cached)

@@ -226,3 +226,43 @@ def test_conversation_against_reference(corpus, name, max_miss, max_fa):
     miss = (ref & ~h).sum() / ref.sum()
     false_alarm = (h & ~ref).sum() / (~ref).sum()
     assert miss < max_miss and false_alarm < max_fa, (miss, false_alarm)
+
+
+# ------------------------------------------------------------------ the state machine on hand-made evidence
+# Codes per 10 ms frame: "S" strong (also medium and weak), "M" medium (and weak), "W" weak only,
+# "_" nothing. Defaults: onset 3 strong of 6 (or 10 medium of 20), offset 15, pre-roll 3, tail 5,
+# a run is proven after 10 strong frames, weak frames continue 10 frames after the last strong one.
+
+
+def _run_codes(codes: str) -> str:
+    vad = VoiceActivityDetector()
+    for t, c in enumerate(codes):
+        vad._step(t, c in "SMW", c == "S", c in "SM")
+    vad._seen = len(codes)
+    return as_text(vad.flush())
+
+
+def test_medium_frames_carry_a_proven_run():
+    # onset at frame 22 (first strong 20, speech from 17); 12 strong frames prove the run; the medium
+    # frames 32..71 continue it; it ends 5 frames after 71
+    codes = "_" * 20 + "S" * 12 + "M" * 40 + "_" * 40
+    assert _run_codes(codes) == "_" * 17 + "S" * 60 + "_" * 35
+
+
+def test_medium_frames_do_not_carry_an_unproven_run():
+    # 4 strong frames only: the medium frames continue it as weak ones, up to 10 frames after the
+    # last strong frame (23 -> 33); it ends at 33 + 1 + 5 = 39
+    codes = "_" * 20 + "S" * 4 + "M" * 25 + "_" * 40
+    assert _run_codes(codes) == "_" * 17 + "S" * 22 + "_" * 50
+
+
+def test_enough_medium_frames_start_speech():
+    # every other frame medium from 20: the tenth (38) is 18 frames after the first, inside the window
+    # of 20, so speech starts 3 frames before 20; the run goes on to 42 and ends 5 frames later
+    codes = "_" * 20 + "M_" * 12 + "_" * 40
+    assert _run_codes(codes) == "_" * 17 + "S" * 31 + "_" * 36
+
+
+def test_sparse_medium_frames_do_not_start_speech():
+    codes = "_" * 20 + "M__" * 9 + "_" * 40  # at most 7 in any 20 frames
+    assert _run_codes(codes) == "_" * len(codes)
