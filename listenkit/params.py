@@ -43,6 +43,7 @@ class AnalysisParams:
     single_speaker_jump: float = _p(1.0, 1.0, 2.0, "smallest relative jump in the clustering tree that means more than one voice")
     two_speaker_prior: float = _p(1.1, 1.0, 1.5, "weight of the two-speaker jump against larger counts (two people are the common case)")
     single_voice_distance: float = _p(3.5, 0.0, 20.0, "held-out distance of the 2-cluster cut below which the recording is one voice, nats/frame")
+    single_voice_distance_narrowband: float = _p(3.0, 0.0, 20.0, "the same for telephone-band recordings (fewer bands: voices lie closer), nats/frame")
     min_speaker_s: float = _p(2.0, 0.0, 10.0, "a cluster with less speech than this is merged into its nearest, s")
     switch_penalty: float = _p(20.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
     overlap_penalty: float = _p(1.0, -5.0, 15.0, "log-likelihood cost of the 'two voices at once' state, nats")

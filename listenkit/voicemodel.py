@@ -35,17 +35,13 @@ import numpy as np
 from . import wording
 from .diarization.models import DiagGMM
 from .errors import ProfileError
-from .features import deltas, mfcc
+from .features import bandwidth, deltas, mfcc  # noqa: F401 (bandwidth: part of this API)
 from .fileio import atomic_write_bytes
 
 #: The background models shipped with listenkit.
 UBM_PATH = Path(__file__).with_name("voice_ubm.npz")
 #: Mel bands (0-based, of 40) of each feature band; "narrow" is inside the telephone band (~350-3100 Hz).
 BANDS = {"wide": slice(0, 40), "narrow": slice(5, 28)}
-#: A recording whose high bands are this far (nats of power) below its mid bands is telephone band.
-NARROWBAND_NATS = -7.0
-_TOP_BANDS = slice(33, 40)  # centres 4.5-7.1 kHz
-_MID_BANDS = slice(8, 26)  # centres 0.6-2.6 kHz
 #: Cepstral coefficients per frame (c1..c24; the telephone band's 23 mel bands give c1..c22).
 N_CEPS = 24
 #: MAP relevance factor: frames a component needs before the user's data outweighs the background.
@@ -81,22 +77,6 @@ def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide") -> n
         return np.zeros((0, 2 * ceps.shape[1]), np.float32)
     norm = (ceps - ceps[index].mean(axis=0)) / (ceps[index].std(axis=0) + 1e-3)
     return np.hstack([norm, deltas(norm)])[index].astype(np.float32)
-
-
-def bandwidth(log_mel: np.ndarray, speech: np.ndarray) -> str:
-    """``"narrow"`` for telephone-band audio (nothing above ~4 kHz in the speech), else ``"wide"``.
-
-    The test: the median over speech frames of the mean log-mel power of the bands above 4.5 kHz
-    minus that of the bands at 0.6-2.6 kHz is below :data:`NARROWBAND_NATS`. On the simulated
-    conversations of the calibration harness: -9.7 to -8.7 nats for telephone-band files, -5.1 to
-    +2.9 for wideband ones and for enrollment takes.
-    """
-    speech = np.asarray(speech, dtype=bool)[: log_mel.shape[0]]
-    if not speech.any():
-        return "wide"
-    rows = log_mel[: speech.size][speech]
-    gap = np.median(rows[:, _TOP_BANDS].mean(axis=1) - rows[:, _MID_BANDS].mean(axis=1))
-    return "narrow" if gap < NARROWBAND_NATS else "wide"
 
 
 @dataclass

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
 from .clustering import absorb_small, count_speakers, cut_tree, merge_jumps, two_voice_distance, ward_tree
 from .frames import FrameFeatures, make_windows, speech_features
@@ -66,8 +67,11 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     jumps = merge_jumps(tree, params.max_speakers)
     k = num_speakers or count_speakers(jumps, single_speaker_jump=params.single_speaker_jump,
                                         two_speaker_prior=params.two_speaker_prior)
-    if num_speakers is None and k > 1 and two_voice_distance(ff, win, tree) < params.single_voice_distance:
-        k = 1
+    if num_speakers is None and k > 1:
+        narrow = bandwidth(log_mel, speech) == "narrow"
+        threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
+        if two_voice_distance(ff, win, tree) < threshold:
+            k = 1
     labels = cut_tree(tree, min(k, len(win)))
     if num_speakers is None:
         labels = absorb_small(win, labels, min_frames=int(params.min_speaker_s / FRAME_S))
