@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..features import deltas, mfcc
+from .projection import shipped_projection
 
 N_CEPS = 19  # c1..c19: c0 (overall level) is left out, it says more about distance to the mic than the voice
 
@@ -95,8 +96,9 @@ class Windows:
     ----------
     bounds : ndarray of int, shape (n_windows, 2)
         ``[first, last + 1)`` positions in the speech-frame arrays of :class:`FrameFeatures`.
-    vectors : ndarray, shape (n_windows, 38)
-        Per window mean and standard deviation of c1..c19, z-scored across windows.
+    vectors : ndarray, shape (n_windows, n_dims)
+        Per window mean and standard deviation of c1..c19, z-scored across windows (38 numbers), then
+        projected to the speaker directions (12) unless asked not to.
     """
 
     bounds: np.ndarray
@@ -106,13 +108,16 @@ class Windows:
         return int(self.bounds.shape[0])
 
 
-def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30, min_frames: int = 30) -> Windows:
+def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30, min_frames: int = 30,
+                 project: bool = True) -> Windows:
     """Cut the speech frames into windows of about ``window_frames`` frames.
 
     A pause of ``break_frames`` or more always ends a window (a new speaker often starts after a
     pause); a stretch of speech is split into equal windows close to ``window_frames`` long. Windows
     shorter than ``min_frames`` are left out (too little to describe a voice); the re-segmentation
-    labels their frames later.
+    labels their frames later. With ``project`` (the default) the z-scored vectors are mapped by the
+    shipped speaker projection (:mod:`listenkit.diarization.projection`) to the directions that tell
+    voices apart.
     """
     n = ff.index.size
     if n == 0:
@@ -140,4 +145,7 @@ def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 3
     var = np.maximum((cs2[b[:, 1]] - cs2[b[:, 0]]) / cnt - mu * mu, 1e-6)
     v = np.hstack([mu, np.sqrt(var)])
     v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
+    projection = shipped_projection() if project else None
+    if projection is not None:
+        v = v @ projection
     return Windows(b, v.astype(np.float32))
