@@ -162,7 +162,8 @@ class Analyzer:
         )
         session.extra["analysis"] = {
             "num_speakers_given": self.num_speakers,
-            "merge_jumps": {str(k): round(v, 3) for k, v in dia.merge_jumps.items()},
+            "top_merges": [{"distance": round(m.distance, 2), "speech_s": [f * 0.01 for f in m.frames]}
+                           for m in dia.merges],
         }
         return session
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from listenkit.diarization import diarize
-from listenkit.diarization.clustering import count_speakers, merge_jumps
+from listenkit.diarization.clustering import count_and_cut, top_merges, ward_tree
+from listenkit.diarization.frames import Windows
 from listenkit.diarization.models import fit_gmm
 from listenkit.diarization.resegment import viterbi
 from listenkit.features import FeatureExtractor
@@ -60,15 +61,58 @@ def test_gmm_is_deterministic(rng):
     np.testing.assert_array_equal(a.means, b.means)
 
 
-def test_speaker_count_from_merge_jumps():
-    # merge heights ascending; the last merge (2 -> 1) is twice the one before: two voices
-    tree = np.array([[0, 1, 1.0, 2], [2, 3, 1.1, 2], [4, 5, 1.2, 4], [6, 7, 2.4, 6]])
-    jumps = merge_jumps(tree, 6)
-    assert jumps[2] == pytest.approx(2.4 / 1.2)
-    assert jumps[3] == pytest.approx(1.2 / 1.1)
-    assert count_speakers(jumps, single_speaker_jump=1.15) == 2
-    flat = np.array([[0, 1, 1.0, 2], [2, 3, 1.02, 2], [4, 5, 1.04, 4], [6, 7, 1.06, 6]])
-    assert count_speakers(merge_jumps(flat, 6), single_speaker_jump=1.15) == 1
+def _windows(groups: list[tuple[tuple[float, float], int]], rng: np.random.Generator, spread: float = 0.3) -> tuple[Windows, np.ndarray]:
+    """Windows of 100 frames each around the given 2-D centres: ((x, y), number of windows) per group."""
+    vectors, truth = [], []
+    for g, (centre, n) in enumerate(groups):
+        vectors.append(np.asarray(centre) + spread * rng.standard_normal((n, 2)))
+        truth += [g] * n
+    v = np.vstack(vectors).astype(np.float32)
+    bounds = np.stack([np.arange(len(v)) * 100, np.arange(1, len(v) + 1) * 100], axis=1)
+    return Windows(bounds, v), np.asarray(truth)
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    return len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_top_merges_by_hand():
+    # three windows at x = 0, 1 and 10: Ward joins 0 and 1 first (centroids 1 apart), then the pair
+    # with 10 (centroid 0.5 -> 9.5 apart)
+    win = Windows(np.array([[0, 100], [100, 300], [300, 350]]), np.array([[0.0], [1.0], [10.0]], np.float32))
+    merges = top_merges(win, ward_tree(win), 5)
+    assert [round(m.distance, 6) for m in merges] == [9.5, 1.0]
+    assert merges[0].frames in ((300, 50), (50, 300)) and sorted(merges[1].frames) == [100, 200]
+
+
+def test_count_and_cut_finds_three_voices(rng):
+    win, truth = _windows([((0, 0), 12), ((10, 0), 10), ((0, 10), 8)], rng)
+    labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=300, max_speakers=6)
+    assert labels.max() == 2 and _same_partition(labels, truth)
+
+
+def test_count_and_cut_stops_at_one_voice_split_in_two(rng):
+    # the second voice's windows form two groups 2 apart: closer than min_distance, one voice
+    win, truth = _windows([((0, 0), 12), ((10, 0), 8), ((10, 2), 8)], rng)
+    labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=300, max_speakers=6)
+    assert _same_partition(labels, np.minimum(truth, 1))
+
+
+def test_count_and_cut_does_not_count_a_small_cluster(rng):
+    # 2 windows (200 frames) far from everything: cut off, not counted, dissolved into a neighbour
+    win, truth = _windows([((0, 0), 12), ((10, 0), 10), ((30, 30), 2)], rng)
+    labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=300, max_speakers=6)
+    assert labels.max() == 1 and _same_partition(labels[:22], truth[:22])
+    # a bigger one (4 windows) is a person
+    win, truth = _windows([((0, 0), 12), ((10, 0), 10), ((30, 30), 4)], rng)
+    labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=300, max_speakers=6)
+    assert labels.max() == 2 and _same_partition(labels, truth)
+
+
+def test_count_and_cut_respects_max_speakers(rng):
+    win, truth = _windows([((0, 0), 8), ((10, 0), 8), ((0, 10), 8), ((10, 10), 8)], rng)
+    labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=300, max_speakers=3)
+    assert labels.max() == 2
 
 
 def _features(x: np.ndarray) -> np.ndarray:

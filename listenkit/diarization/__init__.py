@@ -12,7 +12,7 @@ import numpy as np
 
 from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
-from .clustering import absorb_small, count_speakers, cut_tree, merge_jumps, two_voice_distance, ward_tree
+from .clustering import Merge, count_and_cut, cut_tree, top_merges, two_voice_distance, ward_tree
 from .frames import FrameFeatures, make_windows, speech_features
 from .resegment_speakers import resegment
 
@@ -29,12 +29,12 @@ class Diarization:
     ----------
     activity : ndarray of bool, shape (n_frames, n_speakers)
         Who speaks in each 10 ms frame; columns ordered by first speech.
-    merge_jumps : dict
-        Relative jump of the clustering tree's merge height at each candidate count (for calibration).
+    merges : list of Merge
+        The clustering tree's top merges, highest first: the evidence behind the speaker count.
     """
 
     activity: np.ndarray
-    merge_jumps: dict[int, float] = field(default_factory=dict)
+    merges: list[Merge] = field(default_factory=list)
 
     @property
     def n_speakers(self) -> int:
@@ -64,21 +64,22 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     if len(win) < 3 or num_speakers == 1:
         return _single_speaker(n_frames, ff)
     tree = ward_tree(win)
-    jumps = merge_jumps(tree, params.max_speakers)
-    k = num_speakers or count_speakers(jumps, single_speaker_jump=params.single_speaker_jump,
-                                        two_speaker_prior=params.two_speaker_prior)
-    if num_speakers is None and k > 1:
+    merges = top_merges(win, tree, params.max_speakers)
+    if num_speakers is not None:
+        labels = cut_tree(tree, min(num_speakers, len(win)))
+    else:
         narrow = bandwidth(log_mel, speech) == "narrow"
         threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
         if two_voice_distance(ff, win, tree) < threshold:
-            k = 1
-    labels = cut_tree(tree, min(k, len(win)))
-    if num_speakers is None:
-        labels = absorb_small(win, labels, min_frames=int(params.min_speaker_s / FRAME_S))
+            return Diarization(_single_speaker(n_frames, ff).activity, merges)
+        clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
+        min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
+        labels = count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
+                               max_speakers=params.max_speakers)
     if labels.max() == 0:
-        return Diarization(_single_speaker(n_frames, ff).activity, jumps)
+        return Diarization(_single_speaker(n_frames, ff).activity, merges)
     activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames)
-    return Diarization(_order_by_first_speech(activity), jumps)
+    return Diarization(_order_by_first_speech(activity), merges)
 
 
 def _single_speaker(n_frames: int, ff: FrameFeatures) -> Diarization:

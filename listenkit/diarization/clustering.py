@@ -22,6 +22,8 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -36,31 +38,80 @@ def ward_tree(win: Windows) -> np.ndarray:
     return linkage(win.vectors.astype(np.float64), method="ward")
 
 
-def merge_jumps(tree: np.ndarray, max_speakers: int) -> dict[int, float]:
-    """Relative jump of the merge height at each candidate count K = 2..max_speakers.
+@dataclass
+class Merge:
+    """One merge of the clustering tree, seen from the top.
 
-    ``jumps[K] = height of the merge K -> K-1 / height of the merge K+1 -> K``.
+    Attributes
+    ----------
+    index : int
+        Row of the linkage matrix.
+    distance : float
+        Distance between the centroids of the two merged clusters in the window-vector space (the
+        speaker projection: about 1 is the spread of one voice's windows).
+    frames : tuple of int
+        Speech frames (10 ms) on each side.
     """
-    h = tree[:, 2]
-    jumps: dict[int, float] = {}
-    for k in range(2, max_speakers + 1):
-        if k >= h.size + 1:  # needs the merges K -> K-1 and K+1 -> K
+
+    index: int
+    distance: float
+    frames: tuple[int, int]
+
+
+def top_merges(win: Windows, tree: np.ndarray, n: int) -> list[Merge]:
+    """The last ``n`` merges of the tree (the first ones a top-down cut undoes), highest first."""
+    n_leaves = len(win)
+    lengths = (win.bounds[:, 1] - win.bounds[:, 0]).astype(np.int64)
+    vectors = win.vectors.astype(np.float64)
+    # running sums per cluster id (leaves 0..n-1, merge i creates n + i)
+    sums = np.zeros((n_leaves + tree.shape[0], vectors.shape[1]))
+    counts = np.zeros(n_leaves + tree.shape[0])
+    frames = np.zeros(n_leaves + tree.shape[0], dtype=np.int64)
+    sums[:n_leaves], counts[:n_leaves], frames[:n_leaves] = vectors, 1.0, lengths
+    for i, (a, b) in enumerate(tree[:, :2].astype(int)):
+        sums[n_leaves + i] = sums[a] + sums[b]
+        counts[n_leaves + i] = counts[a] + counts[b]
+        frames[n_leaves + i] = frames[a] + frames[b]
+    out = []
+    for i in range(tree.shape[0] - 1, max(tree.shape[0] - 1 - n, -1), -1):
+        a, b = int(tree[i, 0]), int(tree[i, 1])
+        d = float(np.linalg.norm(sums[a] / counts[a] - sums[b] / counts[b]))
+        out.append(Merge(i, d, (int(frames[a]), int(frames[b]))))
+    return out
+
+
+def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_frames: int,
+                  max_speakers: int) -> np.ndarray:
+    """Window labels for the speaker count the tree's top merges show (at least two clusters).
+
+    Going down from the top, the first merge is always undone (whether the recording holds one voice
+    is :func:`two_voice_distance`'s question). Each next merge is undone, adding a speaker, when its
+    two sides lie more than ``min_distance`` apart. A merge with less than ``min_frames`` of speech
+    on one side is undone without counting (a few seconds are too few to tell a person from a cough
+    or a laugh, and the centroids of small clusters lie far apart by chance); such small clusters are
+    then dissolved into their nearest neighbours (:func:`absorb_small`), down to two clusters at
+    most (a short recording's second voice may have little speech). The first merge of two big
+    enough sides that lie closer ends the count.
+
+    Returns
+    -------
+    ndarray of int, shape (n_windows,)
+        Labels 0..k-1.
+    """
+    merges = top_merges(win, tree, 4 * max_speakers)
+    undone, speakers = 1, 2
+    for m in merges[1:]:
+        if speakers >= max_speakers:
             break
-        jumps[k] = float(h[-(k - 1)] / max(h[-k], 1e-9))
-    return jumps
-
-
-def count_speakers(jumps: dict[int, float], *, single_speaker_jump: float, two_speaker_prior: float = 1.0) -> int:
-    """The speaker count with the largest merge jump, or 1 when no jump reaches ``single_speaker_jump``.
-
-    ``two_speaker_prior`` multiplies the jump at K = 2 before the comparison: most conversations
-    listenkit hears are between two people, so more needs clearly stronger evidence.
-    """
-    if not jumps:
-        return 1
-    weighted = {c: j * (two_speaker_prior if c == 2 else 1.0) for c, j in jumps.items()}
-    k = max(weighted, key=lambda c: (weighted[c], -c))
-    return k if jumps[k] >= single_speaker_jump else 1
+        if min(m.frames) < min_frames:
+            undone += 1
+        elif m.distance > min_distance:
+            undone += 1
+            speakers += 1
+        else:
+            break
+    labels = cut_tree(tree, min(undone + 1, len(win)))
+    return absorb_small(win, labels, min_frames=min_frames, keep=2)
 
 
 def two_voice_distance(ff: FrameFeatures, win: Windows, tree: np.ndarray) -> float:
@@ -87,7 +138,7 @@ def cut_tree(tree: np.ndarray, n_clusters: int) -> np.ndarray:
     return inv.astype(int)
 
 
-def absorb_small(win: Windows, labels: np.ndarray, *, min_frames: int) -> np.ndarray:
+def absorb_small(win: Windows, labels: np.ndarray, *, min_frames: int, keep: int = 1) -> np.ndarray:
     """Dissolve clusters with less speech than ``min_frames`` into the nearest cluster (by centroid).
 
     Such clusters are mostly noises the voice detector let through (a clatter, a cough), not people.
@@ -96,7 +147,7 @@ def absorb_small(win: Windows, labels: np.ndarray, *, min_frames: int) -> np.nda
     lengths = win.bounds[:, 1] - win.bounds[:, 0]
     while True:
         ids = np.unique(labels)
-        if ids.size <= 1:
+        if ids.size <= keep:
             return labels
         totals = np.array([lengths[labels == c].sum() for c in ids])
         small = int(np.argmin(totals))
