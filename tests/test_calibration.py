@@ -291,3 +291,34 @@ def test_turn_builder_never_overlaps_a_speaker_with_itself(rng):
     assert [(p.speaker, p.start, p.kind) for p in again] == [(p.speaker, p.start, p.kind) for p in placements]
     kinds = {p.kind for p in placements}
     assert "backchannel" in kinds and "phrase" in kinds
+
+
+# ------------------------------------------------------------------ tuning
+def test_tune_candidates_cover_the_declared_range_and_the_default():
+    from calibration.tune import candidates
+    from listenkit.params import DEFAULT_PARAMS, parameter_ranges, AnalysisParams
+
+    lo, hi = parameter_ranges(AnalysisParams)["switch_penalty"]
+    values = candidates("switch_penalty", 5)
+    assert values[0] == lo and values[-1] == hi and DEFAULT_PARAMS.switch_penalty in values
+    assert values == sorted(values) and len(values) in (5, 6)
+    ints = candidates("gmm_components", 3)
+    assert all(isinstance(v, int) for v in ints) and ints[0] == 2 and ints[-1] == 64
+    assert candidates("overlap_detection", 5) == [False, True]
+
+
+def test_tune_objective_by_hand():
+    from calibration.tune import objective
+
+    agg = {"der": {"der": 0.12}, "share": {"mean_max_pp": 3.5}, "speaker_count": {"accuracy": 0.9}}
+    assert objective(agg) == pytest.approx(12.0 + 3.5 + 1.0)
+
+
+def test_tune_refuses_test_conversations(tmp_path):
+    from calibration.tune import main
+
+    write_manifest(tmp_path / "m.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2, "split": "test",
+                                           "description": "x"}])
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path / "m.jsonl")])
+    assert exc.value.code == 2

@@ -2,22 +2,27 @@
 
 Method (chosen by measurement on simulated dev conversations, see ``calibration/README.md``):
 
-* **Ward linkage** on each window's cepstral mean and spread (z-scored). With the true speaker count
-  given, cutting this tree gave the lowest speaker confusion of the variants tried (4.8% against 5.2%
-  after GMM purification, 6.0% for average-linkage cosine and 6.8% for means only), so the tree is cut
-  directly and the frame-level re-segmentation does the refining.
-* **Speaker count from the largest relative jump** in the tree's merge heights: merging two clusters of
-  one voice costs about as much as the merge before it, merging two voices costs clearly more. The
-  count K maximises ``height(K -> K-1) / height(K+1 -> K)`` over K = 2..max; when even the largest jump
-  is below ``single_speaker_jump`` the recording is taken to hold one voice. A held-out GMM
-  cross-likelihood stopping rule was tried first and rejected: its distances grow with cluster size,
-  and it merged different speakers before splits of one voice (speaker confusion 19% with the count
-  given, against 4.8% here).
-* **One voice or more:** the jumps cannot tell (one read-speech voice gave jumps of 1.17-1.43, two
-  voices 1.21-2.59), so the two-cluster cut is checked on held-out frames: a GMM per half, trained on
+* **Ward linkage** on each window's cepstral mean and spread, z-scored and mapped by the speaker
+  projection (:mod:`listenkit.diarization.projection`, linear discriminant analysis learned from dev
+  conversations). Without the projection, with the true count given, cutting this tree gave the
+  lowest speaker confusion of the variants tried (4.8% against 5.2% after GMM purification, 6.0% for
+  average-linkage cosine and 6.8% for means only); the projection took it to 0.2% on the two-person
+  dev conversations. The tree is cut directly and the frame-level re-segmentation does the refining.
+* **Speaker count from centroid distances** (:func:`count_and_cut`): in the projection one voice's
+  windows spread about 1 along each direction, and the two sides of a merge of two voices lie 4-7.5
+  apart on the dev conversations, against 2-3 for a voice split in two. Going down the tree, merges
+  whose sides lie more than ``speaker_distance`` apart add people; sides with too little speech are
+  passed over. It replaced the largest relative jump of the merge heights (count right 81% -> 88% of
+  sim-dev, the three- and four-person conversations being under-counted by the jumps). A held-out
+  GMM cross-likelihood stopping rule was tried first and rejected: its distances grow with cluster
+  size, and it merged different speakers before splits of one voice (speaker confusion 19% with the
+  count given).
+* **One voice or more:** the two-cluster cut is checked on held-out frames: a GMM per half, trained on
   every other window, scores the other windows; ``d = (LL_own - LL_other)`` summed over both halves,
-  in nats per frame. One voice split in two gave d = 2.1-4.5 (one outlier 11.4), two voices 4.1-24
-  on the dev conversations, so below ``single_voice_distance`` the recording is one voice.
+  in nats per frame. One voice split in two gave d = 1.4-3.1 (dev voices, dry and in rooms), two
+  voices 7.4-27 on the two-person dev conversations, so below ``single_voice_distance`` (3.5) the
+  recording is one voice. Telephone band leaves fewer bands to tell voices by: one voice gave
+  0.3-2.8, the real two-person phone call 3.4, hence ``single_voice_distance_narrowband`` (3.0).
 """
 
 from __future__ import annotations
