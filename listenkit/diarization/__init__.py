@@ -60,7 +60,10 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     ff = speech_features(log_mel, speech)
     if ff.index.size == 0:
         return Diarization(np.zeros((n_frames, 0), dtype=bool))
-    win = make_windows(ff, int(round(params.window_s / FRAME_S)))
+    # the speaker projection was learned mostly from wideband voices (4 in 5); telephone band is
+    # clustered without it (the real phone call spokenwoz-mul1011: DER 8.6 -> 6.6 %, sim-dev unchanged)
+    narrow = bandwidth(log_mel, speech) == "narrow"
+    win = make_windows(ff, int(round(params.window_s / FRAME_S)), project=not narrow)
     if len(win) < 3 or num_speakers == 1:
         return _single_speaker(n_frames, ff)
     tree = ward_tree(win)
@@ -68,7 +71,6 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     if num_speakers is not None:
         labels = cut_tree(tree, min(num_speakers, len(win)))
     else:
-        narrow = bandwidth(log_mel, speech) == "narrow"
         threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
         if two_voice_distance(ff, win, tree) < threshold:
             return Diarization(_single_speaker(n_frames, ff).activity, merges)
