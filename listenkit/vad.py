@@ -47,6 +47,11 @@ from collections import deque
 
 import numpy as np
 import webrtcvad
+
+try:  # the C extension of webrtcvad-wheels; calling it directly saves ~0.2 s per hour of audio
+    import _webrtcvad
+except ImportError:  # pragma: no cover - another build of webrtcvad
+    _webrtcvad = None
 from scipy import fft as sp_fft
 from scipy.signal import butter, sosfilt
 
@@ -133,8 +138,11 @@ def spectral_flatness(frames: np.ndarray, window: np.ndarray, bins: np.ndarray) 
     """
     n_fft = 2 * (1 << (frames.shape[1] - 1).bit_length())
     # scipy's FFT keeps float32 in float32: ~6x faster than numpy's float64 path on an hour of frames,
-    # flatness within 3e-6 of it (measured)
-    spec = sp_fft.rfft(frames.astype(np.float32) * window.astype(np.float32), n_fft, axis=1)[:, bins]
+    # flatness within 3e-6 of it (measured). The windowed frames are written straight into the
+    # zero-padded buffer (scipy would otherwise pad a copy).
+    padded = np.zeros((frames.shape[0], n_fft), dtype=np.float32)
+    np.multiply(frames, window.astype(np.float32), out=padded[:, : frames.shape[1]], casting="unsafe")
+    spec = sp_fft.rfft(padded, axis=1)[:, bins]
     power = (spec.real**2 + spec.imag**2).astype(np.float64) + 1e-20
     return np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
 
@@ -307,13 +315,14 @@ class VoiceActivityDetector:
         gate = (energy > floor + self._gate_db) & (energy > peak - SPEECH_RANGE_DB)
         pcm = np.clip(np.round(frames * 32768.0), -32768, 32767).astype("<i2").tobytes()
         step = 2 * self.frame_len
-        is_speech = self._vad.is_speech
-        rate = self.sample_rate
-        voiced = np.fromiter(
-            (is_speech(pcm[i * step : (i + 1) * step], rate) for i in range(len(frames))),
-            dtype=bool,
-            count=len(frames),
-        )
+        rate, length = self.sample_rate, self.frame_len
+        if _webrtcvad is not None:  # the C call behind Vad.is_speech, without its Python wrapper
+            process, handle = _webrtcvad.process, self._vad._vad
+            calls = (process(handle, rate, pcm[i * step : (i + 1) * step], length) for i in range(len(frames)))
+        else:
+            is_speech = self._vad.is_speech
+            calls = (is_speech(pcm[i * step : (i + 1) * step], rate) for i in range(len(frames)))
+        voiced = np.fromiter(calls, dtype=bool, count=len(frames))
         weak = voiced & gate
         strong = weak.copy()
         medium = weak.copy()
