@@ -45,7 +45,7 @@ class AnalysisParams:
     single_voice_distance_narrowband: float = _p(3.0, 0.0, 20.0, "the same for telephone-band recordings (fewer bands: voices lie closer), nats/frame")
     min_speaker_s: float = _p(6.0, 0.0, 30.0, "a cluster with less speech than this is not counted as a person and is merged into its nearest, s")
     min_speaker_fraction: float = _p(0.2, 0.0, 0.5, "... or less than this fraction of the clustered speech (short recordings)")
-    switch_penalty: float = _p(20.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
+    switch_penalty: float = _p(30.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
     overlap_penalty: float = _p(0.25, -5.0, 15.0, "log-likelihood cost of the 'two voices at once' state, nats")
     gmm_components: int = _p(16, 2, 64, "Gaussian components per speaker model")
     pause_switch_factor: float = _p(0.5, 0.0, 1.0, "switch penalty multiplier across a pause of 0.2 s or more")
