@@ -161,6 +161,9 @@ def run(
         "overall": aggregate(files),
         "files": files,
     }
+    two = [f for f in files if f.get("n_speakers_ref") == 2]
+    if two and len(two) < len(files):  # the analyze issue's floor is stated for two-person conversations
+        results["two_person"] = aggregate(two)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")
     (out / "results.md").write_text(results_markdown(results), encoding="utf-8")
     return results
@@ -218,6 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         print(f"{name}: every analysis failed -> {out / 'results.md'}")
+    t = results.get("two_person")
+    if t and "der" in t:
+        print(f"  two-person conversations: {t['n_files']} files, DER {100 * t['der']['der']:.1f}%, share error mean "
+              f"{t['share']['mean_max_pp']:.1f} pp (worst {t['share']['max_pp']:.1f}), speaker count right "
+              f"{100 * t['speaker_count']['accuracy']:.0f}%")
     return 0
 
 

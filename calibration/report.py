@@ -97,9 +97,14 @@ def results_markdown(results: dict[str, Any]) -> str:
         "speaker mapping; event F1 shown as F1 (matched/reference); gap err = median |gap_hyp − gap_ref| over "
         "matched floor changes; RTF = analysis wall time / audio duration."
     )
+    two = ""
+    if results.get("two_person"):
+        sub = {**results, "overall": results["two_person"], "manifest": f"{results.get('manifest', '')}, two-person only"}
+        two = "\n## Two-person conversations only\n\n" + overall_markdown(sub)
     return (
         f"# Evaluation: {results.get('manifest', '')}\n\n"
         + overall_markdown(results)
+        + two
         + "\n## Per file\n\n"
         + legend
         + "\n\n"
