@@ -45,6 +45,8 @@ class AnalysisParams:
     single_voice_distance_narrowband: float = _p(3.0, 0.0, 20.0, "the same for telephone-band recordings (fewer bands: voices lie closer), nats/frame")
     min_speaker_s: float = _p(6.0, 0.0, 30.0, "a cluster with less speech than this is not counted as a person and is merged into its nearest, s")
     min_speaker_fraction: float = _p(0.2, 0.0, 0.5, "... or less than this fraction of the clustered speech (short recordings)")
+    noise_cluster_db: float = _p(12.0, 0.0, 40.0, "a cluster this far (dB) under the loudest and noise-like is background noise, not a person")
+    noise_cluster_flatness: float = _p(0.55, 0.0, 1.0, "spectral flatness (mel bands) from which a quiet cluster counts as noise")
     switch_penalty: float = _p(30.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
     overlap_penalty: float = _p(0.25, -5.0, 15.0, "log-likelihood cost of the 'two voices at once' state, nats")
     gmm_components: int = _p(16, 2, 64, "Gaussian components per speaker model")

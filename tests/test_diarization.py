@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from listenkit.diarization import diarize
-from listenkit.diarization.clustering import count_and_cut, top_merges, ward_tree
-from listenkit.diarization.frames import Windows
+from listenkit.diarization.clustering import count_and_cut, noise_clusters, top_merges, ward_tree
+from listenkit.diarization.frames import FrameFeatures, Windows
 from listenkit.diarization.models import fit_gmm
 from listenkit.diarization.resegment import viterbi
 from listenkit.features import FeatureExtractor
@@ -186,3 +186,29 @@ def test_short_slivers_inside_speech_take_the_neighbours_label():
     # a long stretch of B is never touched
     path3 = np.array([0] * 12 + [1] * 12 + [0] * 6)
     assert _drop_slivers(path3, index, 10).tolist()[12:24] == [1] * 12
+
+
+def _log_mel_rows(n: int, level_db: float, peaky: bool, rng: np.random.Generator) -> np.ndarray:
+    """Rows of 40 log-mel powers: a harmonic-like spectrum (every 4th band 30 dB up) or a flat one."""
+    base = np.full((n, 40), level_db / (10 / np.log(10)))
+    if peaky:
+        base[:, ::4] += 30 / (10 / np.log(10))
+    return base + 0.1 * rng.standard_normal((n, 40))
+
+
+def test_noise_clusters_are_quiet_and_flat(rng):
+    # three clusters of 10 windows x 100 frames. Energies (sum over the bands): the voice +20 dB (ten
+    # bands 30 dB above a -20 dB floor), the far voice 0 dB, the flat noise -40 + 10 log10(40) = -24 dB,
+    # 44 dB under the voice. Only the noise is noise; less far under, or loud, it would not be.
+    rows = np.vstack([_log_mel_rows(1000, -20, True, rng), _log_mel_rows(1000, -40, True, rng),
+                      _log_mel_rows(1000, -40, False, rng)]).astype(np.float32)
+    ff = FrameFeatures(np.arange(3000), np.zeros((3000, 19), np.float32), np.zeros((3000, 38), np.float32),
+                       np.zeros(19), np.ones(19))
+    win = Windows(np.stack([np.arange(30) * 100, np.arange(1, 31) * 100], axis=1), np.zeros((30, 2), np.float32))
+    labels = np.repeat([0, 1, 2], 10)
+    assert noise_clusters(rows, ff, win, labels, below_db=12.0, min_flatness=0.55) == {2}
+    assert noise_clusters(rows, ff, win, labels, below_db=50.0, min_flatness=0.55) == frozenset()
+    # 45 dB more makes the noise (+21 dB) the loudest cluster
+    loud_noise = rows.copy()
+    loud_noise[2000:] += 45 / (10 / np.log(10))
+    assert noise_clusters(loud_noise, ff, win, labels, below_db=12.0, min_flatness=0.55) == frozenset()

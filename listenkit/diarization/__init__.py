@@ -12,7 +12,7 @@ import numpy as np
 
 from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
-from .clustering import Merge, count_and_cut, cut_tree, top_merges, two_voice_distance, ward_tree
+from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merges, two_voice_distance, ward_tree
 from .frames import FrameFeatures, make_windows, speech_features
 from .resegment_speakers import resegment
 
@@ -78,9 +78,11 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
         labels = count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
                                max_speakers=params.max_speakers)
-    if labels.max() == 0:
+    noise = noise_clusters(log_mel, ff, win, labels, below_db=params.noise_cluster_db,
+                           min_flatness=params.noise_cluster_flatness)
+    if labels.max() == 0 or labels.max() + 1 - len(noise) < 1:
         return Diarization(_single_speaker(n_frames, ff).activity, merges)
-    activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames)
+    activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise)
     return Diarization(_order_by_first_speech(activity), merges)
 
 

@@ -36,6 +36,7 @@ from .frames import FrameFeatures, Windows
 from .models import fit_gmm
 
 MODEL_FRAMES = 4000  # frames per half-model of the one-voice check
+_FLATNESS_BANDS = slice(3, 30)  # mel bands with centres of about 170-3400 Hz
 
 
 def ward_tree(win: Windows) -> np.ndarray:
@@ -117,6 +118,42 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
             break
     labels = cut_tree(tree, min(undone + 1, len(win)))
     return absorb_small(win, labels, min_frames=min_frames, keep=2)
+
+
+def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
+                   below_db: float, min_flatness: float) -> frozenset[int]:
+    """Clusters that are background noise rather than a voice: much quieter than the loudest cluster
+    and noise-like in spectrum.
+
+    A cluster is noise when the median energy of its frames lies ``below_db`` or more under the
+    loudest cluster's median, *and* the median spectral flatness of its frames across the mel bands
+    of 170-3400 Hz (geometric over arithmetic mean of the band powers: near 1 for flat noise, low for
+    voiced speech) is ``min_flatness`` or more. On the dev conversations the clusters made of the
+    detector's false alarms in street and babble noise lay 13-22 dB under the loudest voice with
+    flatness 0.61-0.76; voices, far and reverberant ones included, had flatness up to 0.54.
+    Both conditions are needed: a person far from the microphone is quiet, but not flat.
+
+    Parameters
+    ----------
+    log_mel : ndarray, shape (n_frames, 40)
+        Natural-log mel powers per 10 ms frame.
+    ff, win, labels
+        The speech frames, the windows and each window's cluster.
+    below_db : float
+        dB under the loudest cluster's median energy.
+    min_flatness : float
+        In (0, 1].
+    """
+    medians = {}
+    for c in np.unique(labels):
+        frames = ff.index[np.concatenate([np.arange(a, b) for a, b in win.bounds[labels == c]])]
+        bands = np.asarray(log_mel[frames], dtype=np.float64)
+        energy_db = 10.0 / np.log(10.0) * np.logaddexp.reduce(bands, axis=1)
+        mid = bands[:, _FLATNESS_BANDS]
+        flatness = np.exp(mid.mean(axis=1) - np.logaddexp.reduce(mid, axis=1) + np.log(mid.shape[1]))
+        medians[int(c)] = (float(np.median(energy_db)), float(np.median(flatness)))
+    loudest = max(e for e, _ in medians.values())
+    return frozenset(c for c, (e, f) in medians.items() if e <= loudest - below_db and f >= min_flatness)
 
 
 def two_voice_distance(ff: FrameFeatures, win: Windows, tree: np.ndarray) -> float:

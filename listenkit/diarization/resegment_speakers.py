@@ -62,8 +62,14 @@ def _grouped_viterbi(ll: np.ndarray, ff: FrameFeatures, params: AnalysisParams,
 
 
 def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
-              params: AnalysisParams, n_frames: int) -> np.ndarray:
-    """Per-frame activity (n_frames, k) from window cluster labels 0..k-1."""
+              params: AnalysisParams, n_frames: int, noise: frozenset[int] = frozenset()) -> np.ndarray:
+    """Per-frame activity (n_frames, k) from window cluster labels 0..k-1.
+
+    Clusters in ``noise`` (background noise the voice detector let through, see
+    :func:`listenkit.diarization.clustering.noise_clusters`) take part as states of their own, so that
+    noise frames fit them rather than a voice, but their frames end up as nobody's speech (their
+    columns stay empty) and they get no overlap states.
+    """
     k = int(labels.max()) + 1
     pos_label = np.full(ff.index.size, -1)
     for (a, b), c in zip(win.bounds, labels):
@@ -76,8 +82,9 @@ def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.n
         ll = score_matrix(models, ff.full)
         path = _grouped_viterbi(ll, ff, params)
     states: list[tuple[int, ...]] = [(c,) for c in range(k)]
-    if params.overlap_detection and k >= 2:
-        pairs = list(combinations(range(k), 2))
+    voices = [c for c in range(k) if c not in noise]
+    if params.overlap_detection and len(voices) >= 2:
+        pairs = list(combinations(voices, 2))
         pair_models = [_overlap_model(log_mel, ff, path, i, j, params) for i, j in pairs]
         usable = [(p, m) for p, m in zip(pairs, pair_models) if m is not None]
         if usable:
@@ -91,7 +98,8 @@ def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.n
     for s, members in enumerate(states):
         idx = ff.index[path == s]
         for c in members:
-            act[idx, c] = True
+            if c not in noise:
+                act[idx, c] = True
     return act
 
 
