@@ -162,7 +162,7 @@ class Analyzer:
         )
         session.extra["analysis"] = {
             "num_speakers_given": self.num_speakers,
-            "top_merges": [{"distance": round(m.distance, 2), "speech_s": [f * 0.01 for f in m.frames]}
+            "top_merges": [{"distance": round(m.distance, 2), "speech_s": [round(f * 0.01, 2) for f in m.frames]}
                            for m in dia.merges],
         }
         return session

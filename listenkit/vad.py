@@ -47,15 +47,15 @@ from collections import deque
 
 import numpy as np
 import webrtcvad
+from scipy import fft as sp_fft
+from scipy.signal import butter, sosfilt
+
+from .params import DEFAULT_PARAMS, AnalysisParams
 
 try:  # the C extension of webrtcvad-wheels; calling it directly saves ~0.2 s per hour of audio
     import _webrtcvad
 except ImportError:  # pragma: no cover - another build of webrtcvad
     _webrtcvad = None
-from scipy import fft as sp_fft
-from scipy.signal import butter, sosfilt
-
-from .params import DEFAULT_PARAMS, AnalysisParams
 
 #: Sample rates webrtcvad accepts, Hz.
 VAD_RATES = (8000, 16000, 32000, 48000)
@@ -284,8 +284,8 @@ class VoiceActivityDetector:
         self._pending = x[n * self.frame_len :].copy()
         if n:
             frames = x[: n * self.frame_len].reshape(n, self.frame_len)
-            weak, strong = self._frame_passes(frames)
-            for t, (w, st, md) in enumerate(zip(weak.tolist(), strong.tolist(), self._medium.tolist()), start=self._seen):
+            weak, strong, medium = self._frame_passes(frames)
+            for t, (w, st, md) in enumerate(zip(weak.tolist(), strong.tolist(), medium.tolist()), start=self._seen):
                 self._step(t, w, st, md)
             self._seen += n
         return self._emit(self._decided_until())
@@ -300,14 +300,14 @@ class VoiceActivityDetector:
         return self._emit(self._seen)
 
     # ------------------------------------------------------------------ per-frame evidence
-    def _frame_passes(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _frame_passes(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-frame evidence; updates the levels.
 
         Returns
         -------
-        weak, strong : ndarray of bool, shape (n,)
+        weak, strong, medium : ndarray of bool, shape (n,)
             ``weak``: webrtcvad AND both energy gates; ``strong``: ``weak`` AND spectral flatness
-            below :data:`FLATNESS_MAX`.
+            below :data:`FLATNESS_MAX`; ``medium``: ``weak`` AND flatness below :data:`FLATNESS_CONTINUE`.
         """
         power = frame_power(frames)
         energy = np.maximum(10.0 * np.log10(power + 1e-12), ENERGY_MIN_DB)
@@ -330,8 +330,7 @@ class VoiceActivityDetector:
             flatness = spectral_flatness(frames[weak], self._window_fn, self._flat_bins)
             strong[weak] = flatness < FLATNESS_MAX
             medium[weak] = flatness < FLATNESS_CONTINUE
-        self._medium = medium  # read by process(); kept out of the return to keep this signature
-        return weak, strong
+        return weak, strong, medium
 
     def _update_levels(self, power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Noise floor and recent peak level (dBFS) at each new frame, its own frame included.

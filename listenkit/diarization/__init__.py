@@ -64,7 +64,7 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     # clustered without it (the real phone call spokenwoz-mul1011: DER 8.6 -> 6.6 %, sim-dev unchanged)
     narrow = bandwidth(log_mel, speech) == "narrow"
     win = make_windows(ff, int(round(params.window_s / FRAME_S)), project=not narrow)
-    if len(win) < 3 or num_speakers == 1:
+    if len(win) < 3 or num_speakers == 1 or (num_speakers is None and params.max_speakers == 1):
         return _single_speaker(n_frames, ff)
     tree = ward_tree(win)
     merges = top_merges(win, tree, params.max_speakers)
@@ -78,10 +78,12 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
         labels = count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
                                max_speakers=params.max_speakers)
-    noise = noise_clusters(log_mel, ff, win, labels, below_db=params.noise_cluster_db,
-                           min_flatness=params.noise_cluster_flatness)
-    if labels.max() == 0 or labels.max() + 1 - len(noise) < 1:
+    if labels.max() == 0:
         return Diarization(_single_speaker(n_frames, ff).activity, merges)
+    # a count the user gave is kept as given; otherwise a quiet, noise-like cluster is nobody
+    # (the loudest cluster never is, so at least one voice remains)
+    noise = frozenset() if num_speakers is not None else noise_clusters(
+        log_mel, ff, win, labels, below_db=params.noise_cluster_db, min_flatness=params.noise_cluster_flatness)
     activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise)
     return Diarization(_order_by_first_speech(activity), merges)
 

@@ -95,9 +95,9 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
     two sides lie more than ``min_distance`` apart. A merge with less than ``min_frames`` of speech
     on one side is undone without counting (a few seconds are too few to tell a person from a cough
     or a laugh, and the centroids of small clusters lie far apart by chance); such small clusters are
-    then dissolved into their nearest neighbours (:func:`absorb_small`), down to two clusters at
-    most (a short recording's second voice may have little speech). The first merge of two big
-    enough sides that lie closer ends the count.
+    then dissolved into their nearest neighbours (:func:`absorb_small`), never below two clusters
+    (a short recording's second voice may have little speech). The first merge of two big enough
+    sides that lie closer ends the count.
 
     Returns
     -------
