@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 from typing import Sequence
 
@@ -32,7 +31,7 @@ from listenkit.diarization.projection import PROJECTION_PATH, fit_projection
 from listenkit.params import DEFAULT_PARAMS
 from listenkit.timeline import read_rttm
 
-from . import REPO
+from .evaluate import git_commit
 from .manifest import Entry, read_manifest
 from .sweep import front_end
 
@@ -64,15 +63,6 @@ def labelled_windows(entry: Entry) -> tuple[np.ndarray, np.ndarray]:
     return win.vectors, labels
 
 
-def git_commit() -> str:
-    """The repository's current commit (for the record kept in the projection file)."""
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("manifests", nargs="+", type=Path, help="manifests of simulated dev conversations")
@@ -92,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "labelled_windows": int(sum((lab >= 0).sum() for lab in labels)),
         "dims": args.dims,
         "regularisation": args.regularisation,
-        "commit": git_commit(),
+        "commit": git_commit() or "unknown",
     }
     np.savez(args.out, projection=projection.astype(np.float32), record=json.dumps(record))
     print(f"{args.out}: {projection.shape[0]} x {projection.shape[1]} from {record['labelled_windows']} windows "
