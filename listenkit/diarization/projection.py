@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy.linalg import eigh
 
 #: The projection shipped with listenkit.
 PROJECTION_PATH = Path(__file__).resolve().parent.parent / "speaker_projection.npz"
@@ -50,7 +51,7 @@ def fit_projection(vectors: list[np.ndarray], labels: list[np.ndarray], *, dims:
     n_dims = vectors[0].shape[1]
     within = np.zeros((n_dims, n_dims))
     between = np.zeros((n_dims, n_dims))
-    n_within = n_between = 0
+    n_windows = 0
     for v, lab in zip(vectors, labels):
         v = np.asarray(v, dtype=np.float64)
         groups = [v[lab == s] for s in np.unique(lab) if s >= 0 and np.count_nonzero(lab == s) >= 3]
@@ -62,15 +63,12 @@ def fit_projection(vectors: list[np.ndarray], labels: list[np.ndarray], *, dims:
         for g, m, n in zip(groups, means, sizes):
             within += (g - m).T @ (g - m)
             between += n * np.outer(m - grand, m - grand)
-        n_within += int(sizes.sum())
-        n_between += int(sizes.sum())
-    if n_within == 0:
+        n_windows += int(sizes.sum())
+    if n_windows == 0:
         raise ValueError("no recording with two labelled voices to learn from")
-    within /= n_within
-    between /= n_between
+    within /= n_windows
+    between /= n_windows
     within += regularisation * np.trace(within) / n_dims * np.eye(n_dims)
-    from scipy.linalg import eigh
-
     values, vecs = eigh(between, within)  # vecs.T @ within @ vecs = I
     order = np.argsort(values)[::-1][:dims]
     return vecs[:, order]
