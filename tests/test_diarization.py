@@ -212,3 +212,14 @@ def test_noise_clusters_are_quiet_and_flat(rng):
     loud_noise = rows.copy()
     loud_noise[2000:] += 45 / (10 / np.log(10))
     assert noise_clusters(loud_noise, ff, win, labels, below_db=12.0, min_flatness=0.55) == frozenset()
+
+
+def test_a_third_person_needs_the_third_distance(rng):
+    # the third group lies 5.5 from the nearer of the others (centroids (0,0), (10,0), (0,5.5)):
+    # counted with the plain threshold 5, not with a third-person threshold of 7
+    win, truth = _windows([((0, 0), 12), ((10, 0), 10), ((0, 5.5), 8)], rng, spread=0.2)
+    tree = ward_tree(win)
+    plain = count_and_cut(win, tree, min_distance=5.0, min_frames=300, max_speakers=6)
+    strict = count_and_cut(win, tree, min_distance=5.0, min_frames=300, max_speakers=6, third_distance=7.0)
+    assert plain.max() == 2 and _same_partition(plain, truth)
+    assert strict.max() == 1

@@ -77,7 +77,7 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
         min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
         labels = count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
-                               max_speakers=params.max_speakers)
+                               max_speakers=params.max_speakers, third_distance=params.third_speaker_distance)
     if labels.max() == 0:
         return Diarization(_single_speaker(n_frames, ff).activity, merges)
     # a count the user gave is kept as given; otherwise a quiet, noise-like cluster is nobody

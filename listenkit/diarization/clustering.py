@@ -88,7 +88,7 @@ def top_merges(win: Windows, tree: np.ndarray, n: int) -> list[Merge]:
 
 
 def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_frames: int,
-                  max_speakers: int) -> np.ndarray:
+                  max_speakers: int, third_distance: float | None = None) -> np.ndarray:
     """Window labels for the speaker count the tree's top merges show (at least two clusters).
 
     Going down from the top, the first merge is always undone (whether the recording holds one voice
@@ -98,7 +98,9 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
     or a laugh, and the centroids of small clusters lie far apart by chance); such small clusters are
     then dissolved into their nearest neighbours (:func:`absorb_small`), never below two clusters
     (a short recording's second voice may have little speech). The first merge of two big enough
-    sides that lie closer ends the count.
+    sides that lie closer ends the count. The step from two people to three needs ``third_distance``
+    (default ``min_distance``): most conversations are between two people, and a talkative voice
+    split in two is the commonest mistake.
 
     Returns
     -------
@@ -112,7 +114,7 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
             break
         if min(m.frames) < min_frames:
             undone += 1
-        elif m.distance > min_distance:
+        elif m.distance > (third_distance if speakers == 2 and third_distance is not None else min_distance):
             undone += 1
             speakers += 1
         else:
