@@ -11,8 +11,8 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
 * **Speaker count from centroid distances** (:func:`count_and_cut`): in the projection one voice's
   windows spread about 1 along each direction, and the two sides of a merge of two voices lie 4-7.5
   apart on the dev conversations, against 2-3 for a voice split in two. Going down the tree, merges
-  whose sides lie more than ``speaker_distance`` apart add people; sides with too little speech are
-  passed over. It replaced the largest relative jump of the merge heights (count right 81% -> 88% of
+  whose sides lie more than ``speaker_distance`` apart add people (a third person needs
+  ``third_speaker_distance``: two is the common case); sides with too little speech are passed over. It replaced the largest relative jump of the merge heights (count right 81% -> 88% of
   sim-dev, the three- and four-person conversations being under-counted by the jumps). A held-out
   GMM cross-likelihood stopping rule was tried first and rejected: its distances grow with cluster
   size, and it merged different speakers before splits of one voice (speaker confusion 19% with the
