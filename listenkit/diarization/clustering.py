@@ -22,7 +22,10 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
   in nats per frame. One voice split in two gave d = 1.4-3.1 (dev voices, dry and in rooms), two
   voices 7.4-27 on the two-person dev conversations, so below ``single_voice_distance`` (3.5) the
   recording is one voice. Telephone band leaves fewer bands to tell voices by: one voice gave
-  0.3-2.8, the real two-person phone call 3.4, hence ``single_voice_distance_narrowband`` (3.0).
+  0.3-2.8, two voices 1.7-2.0 in three of ~20 telephone-band dev conversations and 4+ in the rest,
+  the real two-person phone call 3.4. A phone call on a speaker almost always holds two people, so
+  ``single_voice_distance_narrowband`` is 1.5: three of those six one-voice recordings come out as two
+  voices, every two-voice one as two.
 """
 
 from __future__ import annotations
