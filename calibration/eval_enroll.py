@@ -40,7 +40,7 @@ set (conversations present + absent)        right "you"       nobody        "you
 dev, seeds 1+2, 48 + 48 (tuning)            100 % / 89.6 %    97.9 / 95.8   1.000 / 0.858
 test, seed 3, 24 + 24 (seen once)           100 % / 87.5 %    87.5 / 87.5   1.000 / 0.828
 second session (60b39da), test, seed 3      100 % / 91.7 %    83.3 / 91.7   1.000 / 0.924
-second session (e95724b), test, seed 3      100 % / 87.5 %    83.3 / 87.5   1.000 / 0.916
+second session (d606b0f), test, seed 3      100 % / 87.5 %    83.3 / 87.5   1.000 / 0.916
 =========================================  ================  ============  ===============
 
 (oracle / pipeline.) Misses with the pipeline are diarization errors: the user's speech split
