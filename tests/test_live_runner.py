@@ -161,19 +161,31 @@ def test_view_sees_speakers_while_running():
     assert min(s.share for s in last.speakers) > 0.3
 
 
+class KeepSnapshots:
+    """A view that only keeps every snapshot it is shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[LiveSnapshot] = []
+
+    def start(self) -> None:
+        pass
+
+    stop = start
+
+    def nudge(self, nudge) -> None:
+        pass
+
+    def update(self, snap: LiveSnapshot) -> None:
+        self.seen.append(snap)
+
+
 def test_background_diarization_reanchors_the_live_view():
     x = two_voices(40.0)
-    seen: list[LiveSnapshot] = []
-
-    class Keep:
-        start = stop = lambda self: None
-        nudge = lambda self, n: None
-
-        def update(self, snap):
-            seen.append(snap)
+    keep = KeepSnapshots()
+    seen = keep.seen
 
     settings = LiveSettings(refresh_s=0.0, anchor_first_s=10.0, anchor_every_s=10.0)
-    runner = LiveRunner(PacedSource(ArraySource(x, SR), speed=20.0, block_s=0.1), settings, view=Keep())
+    runner = LiveRunner(PacedSource(ArraySource(x, SR), speed=20.0, block_s=0.1), settings, view=keep)
     result = runner.run()
     assert result.session.extra["live"]["live_reanchors"] >= 2  # at 10 s, 20 s, 30 s of audio
     assert runner.online.anchored_frames >= 1000
@@ -201,17 +213,11 @@ class LowVoiceProfile:
 def test_the_enrolled_voice_is_you_live_and_in_the_report():
     x = two_voices(30.0)
     profile = LowVoiceProfile(30.0)
-    seen: list[LiveSnapshot] = []
-
-    class Keep:
-        start = stop = lambda self: None
-        nudge = lambda self, n: None
-
-        def update(self, snap):
-            seen.append(snap)
+    keep = KeepSnapshots()
+    seen = keep.seen
 
     settings = LiveSettings(refresh_s=0.0, voice_every_s=5.0, anchor_first_s=8.0, anchor_every_s=8.0)
-    result = LiveRunner(PacedSource(ArraySource(x, SR), speed=30.0), settings, view=Keep(), voice=profile).run()
+    result = LiveRunner(PacedSource(ArraySource(x, SR), speed=30.0), settings, view=keep, voice=profile).run()
     assert profile.calls >= 4
     late = [s for s in seen if s.elapsed_s > 12.0]
     assert all(any(sp.name == "you" for sp in s.speakers) for s in late)
