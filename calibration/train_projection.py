@@ -70,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--regularisation", type=float, default=REGULARISATION)
     ap.add_argument("--out", type=Path, default=PROJECTION_PATH)
     args = ap.parse_args(argv)
-    entries = [e for m in args.manifests for e in read_manifest(m)]
+    try:
+        entries = [e for m in args.manifests for e in read_manifest(m)]
+    except (OSError, ValueError) as exc:
+        ap.error(str(exc))
     wrong = sorted({e.split for e in entries} - {"dev"})
     if wrong or any(m.resolve().parent.name == "sim-dev" for m in args.manifests):
         ap.error("only dev-split conversations other than sim-dev may train the projection")

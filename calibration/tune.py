@@ -128,7 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("calibration/results/tune"))
     args = ap.parse_args(argv)
-    entries = read_manifest(args.manifest)
+    try:
+        entries = read_manifest(args.manifest)
+    except (OSError, ValueError) as exc:
+        ap.error(str(exc))
     if any(e.split == "test" for e in entries):
         ap.error("that manifest holds test conversations: tune on a dev manifest, report on test")
     known = {f.name for f in fields(AnalysisParams)}
