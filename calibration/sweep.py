@@ -85,8 +85,13 @@ def summary_line(agg: dict[str, Any]) -> str:
         f"DER {d['der']:.3f} miss {d['missed_rate']:.3f} fa {d['false_alarm_rate']:.3f} conf {d['confusion_rate']:.3f}"
         f" | share mean {agg['share']['mean_max_pp']:.1f} max {agg['share']['max_pp']:.1f}"
         f" | count {agg['speaker_count']['accuracy']:.2f}"
-        f" | F1 int {ev['interruption']['f1']:.2f} bc {ev['backchannel']['f1']:.2f} sil {ev['silence']['f1']:.2f}"
+        f" | F1 int {_f1(ev['interruption'])} bc {_f1(ev['backchannel'])} sil {_f1(ev['silence'])}"
     )
+
+
+def _f1(scores: dict[str, Any]) -> str:
+    """An event F1 to two places, or "-" when there were no events on either side."""
+    return "-" if scores["f1"] is None else f"{scores['f1']:.2f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

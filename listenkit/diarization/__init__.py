@@ -14,6 +14,7 @@ from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
 from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merges, two_voice_distance, ward_tree
 from .frames import FrameFeatures, make_windows, speech_features
+from .faint_noise import drop_faint_noise
 from .resegment_speakers import resegment
 
 __all__ = ["Diarization", "diarize"]
@@ -65,7 +66,7 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     narrow = bandwidth(log_mel, speech) == "narrow"
     win = make_windows(ff, int(round(params.window_s / FRAME_S)), project=not narrow)
     if len(win) < 3 or num_speakers == 1 or (num_speakers is None and params.max_speakers == 1):
-        return _single_speaker(n_frames, ff)
+        return _single_speaker(n_frames, ff, log_mel, params)
     tree = ward_tree(win)
     merges = top_merges(win, tree, params.max_speakers)
     if num_speakers is not None:
@@ -73,25 +74,30 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     else:
         threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
         if two_voice_distance(ff, win, tree) < threshold:
-            return Diarization(_single_speaker(n_frames, ff).activity, merges)
+            return _single_speaker(n_frames, ff, log_mel, params, merges)
         clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
         min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
         labels = count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
                                max_speakers=params.max_speakers, third_distance=params.third_speaker_distance)
     if labels.max() == 0:
-        return Diarization(_single_speaker(n_frames, ff).activity, merges)
+        return _single_speaker(n_frames, ff, log_mel, params, merges)
     # a count the user gave is kept as given; otherwise a quiet, noise-like cluster is nobody
     # (the loudest cluster never is, so at least one voice remains)
     noise = frozenset() if num_speakers is not None else noise_clusters(
         log_mel, ff, win, labels, below_db=params.noise_cluster_db, min_flatness=params.noise_cluster_flatness)
     activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise)
-    return Diarization(_order_by_first_speech(activity), merges)
+    return Diarization(_order_by_first_speech(_without_faint_noise(activity, log_mel, params)), merges)
 
 
-def _single_speaker(n_frames: int, ff: FrameFeatures) -> Diarization:
+def _single_speaker(n_frames: int, ff: FrameFeatures, log_mel: np.ndarray, params: AnalysisParams,
+                    merges: list[Merge] | None = None) -> Diarization:
     act = np.zeros((n_frames, 1), dtype=bool)
     act[ff.index, 0] = True
-    return Diarization(act)
+    return Diarization(_order_by_first_speech(_without_faint_noise(act, log_mel, params)), merges or [])
+
+
+def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: AnalysisParams) -> np.ndarray:
+    return drop_faint_noise(activity, log_mel, below_db=params.faint_noise_db, min_flatness=params.faint_noise_flatness)
 
 
 def _order_by_first_speech(activity: np.ndarray) -> np.ndarray:

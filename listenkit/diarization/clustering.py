@@ -35,11 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from .faint_noise import energy_db, flatness
 from .frames import FrameFeatures, Windows
 from .models import fit_gmm
 
 MODEL_FRAMES = 4000  # frames per half-model of the one-voice check
-_FLATNESS_BANDS = slice(3, 30)  # mel bands with centres of about 170-3400 Hz
 NOISE_CHECK_FRAMES = 20000  # frames per cluster looked at by the noise check (at most about twice this)
 
 
@@ -154,12 +154,7 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
     for c in np.unique(labels):
         frames = ff.index[np.concatenate([np.arange(a, b) for a, b in win.bounds[labels == c]])]
         frames = frames[:: max(1, frames.size // NOISE_CHECK_FRAMES)]  # evenly spread: medians need no more
-        bands = np.asarray(log_mel[frames], dtype=np.float32)
-        power = np.exp(bands)
-        energy_db = 10.0 * np.log10(power.sum(axis=1))
-        mid = power[:, _FLATNESS_BANDS]
-        flatness = np.exp(bands[:, _FLATNESS_BANDS].mean(axis=1)) / mid.mean(axis=1)
-        medians[int(c)] = (float(np.median(energy_db)), float(np.median(flatness)))
+        medians[int(c)] = (float(np.median(energy_db(log_mel[frames]))), float(np.median(flatness(log_mel[frames]))))
     loudest = max(e for e, _ in medians.values())
     return frozenset(c for c, (e, f) in medians.items() if e <= loudest - below_db and f >= min_flatness)
 

@@ -1,0 +1,73 @@
+"""Stretches of "speech" that are background noise: quiet for their speaker and noise-like in spectrum.
+
+The voice detector lets some noise through (babble, clatter, hens, traffic), most of it during the
+long silences where nothing louder masks it. Re-segmentation then hands those frames to whichever
+voice they fit least badly, and a silence breaks into pieces. After diarization, each stretch of one
+speaker's activity is looked at on its own: when its median energy lies ``below_db`` or more under
+that speaker's median and its median spectral flatness is ``min_flatness`` or more, it is nobody's
+speech. Measured on the hypothesis talkspurts of the second dev set (sim-dev2, 60 conversations):
+false alarms had median flatness 0.52 and lay a median 17 dB under their speaker; real speech had
+flatness 0.28 (99th percentile 0.58) and lay within 6 dB. Both conditions are needed: a far voice is
+quiet but not flat, and a fricative is flat but not quiet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLATNESS_BANDS = slice(3, 30)  # mel bands with centres of about 170-3400 Hz
+
+
+def energy_db(log_mel: np.ndarray) -> np.ndarray:
+    """Frame energy in dB (10 log10 of the summed mel powers), shape (n,)."""
+    return (10.0 / np.log(10.0)) * np.logaddexp.reduce(np.asarray(log_mel, dtype=np.float32), axis=1)
+
+
+def flatness(log_mel: np.ndarray) -> np.ndarray:
+    """Spectral flatness of each frame over the mel bands of 170-3400 Hz, in (0, 1], shape (n,).
+
+    Geometric over arithmetic mean of the band powers: near 1 for flat noise, low for voiced speech.
+    """
+    bands = np.asarray(log_mel, dtype=np.float32)[:, FLATNESS_BANDS]
+    top = bands.max(axis=1, keepdims=True)  # scaled by the loudest band: no overflow, same ratio
+    return np.exp(bands.mean(axis=1) - top[:, 0]) / np.exp(bands - top).mean(axis=1)
+
+
+def drop_faint_noise(activity: np.ndarray, log_mel: np.ndarray, *, below_db: float,
+                     min_flatness: float) -> np.ndarray:
+    """Activity with the faint, noise-like stretches of each speaker removed.
+
+    Parameters
+    ----------
+    activity : ndarray of bool, shape (n_frames, n_speakers)
+        Who speaks in each 10 ms frame.
+    log_mel : ndarray, shape (n_frames, 40)
+        Natural-log mel powers per frame.
+    below_db : float
+        dB under the speaker's median frame energy from which a stretch counts as faint.
+    min_flatness : float
+        Median flatness from which a faint stretch counts as noise.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_frames, n_speakers)
+        A copy; a stretch is a run of consecutive frames of one speaker.
+    """
+    out = activity.copy()
+    if activity.size == 0:
+        return out
+    frames = np.flatnonzero(activity.any(axis=1))
+    energy = np.full(activity.shape[0], np.nan, dtype=np.float32)
+    flat = np.full(activity.shape[0], np.nan, dtype=np.float32)
+    energy[frames] = energy_db(log_mel[frames])
+    flat[frames] = flatness(log_mel[frames])
+    for k in range(activity.shape[1]):
+        col = activity[:, k]
+        if not col.any():
+            continue
+        reference = float(np.median(energy[col]))
+        edges = np.diff(np.concatenate(([0], col.astype(np.int8), [0])))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            if np.median(energy[a:b]) <= reference - below_db and np.median(flat[a:b]) >= min_flatness:
+                out[a:b, k] = False
+    return out

@@ -1,0 +1,80 @@
+"""Faint, noise-like stretches are nobody's speech: hand-made spectra with known energy and flatness."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from listenkit.diarization.faint_noise import drop_faint_noise, energy_db, flatness
+
+DB = 10 / np.log(10)  # dB per natural-log unit of power
+
+
+def _flat(n: int, level_db: float) -> np.ndarray:
+    """n frames of 40 equal bands summing to level_db: flatness 1."""
+    return np.full((n, 40), (level_db - 10 * np.log10(40)) / DB, dtype=np.float32)
+
+
+def _peaky(n: int, level_db: float) -> np.ndarray:
+    """n frames where every 4th band is 30 dB above the rest (a voiced-like comb), summing to level_db."""
+    rows = np.zeros((n, 40), dtype=np.float32)
+    rows[:, ::4] = 30 / DB
+    total = DB * np.log(np.exp(rows[0]).sum())
+    return rows + (level_db - total) / DB
+
+
+def test_energy_and_flatness_by_hand():
+    assert np.allclose(energy_db(_flat(3, -20.0)), -20.0, atol=1e-4)
+    assert np.allclose(energy_db(_peaky(3, 10.0)), 10.0, atol=1e-4)
+    assert np.allclose(flatness(_flat(2, 0.0)), 1.0)
+    # bands 3..29: 7 of the 27 are 1000x (30 dB) the rest: geometric mean 1000^(7/27), arithmetic (7*1000 + 20)/27
+    expected = 1000 ** (7 / 27) / ((7 * 1000 + 20) / 27)
+    assert np.allclose(flatness(_peaky(2, 0.0)), expected, rtol=1e-4)
+
+
+def test_only_faint_and_flat_stretches_go():
+    # one speaker, four stretches of 100 frames with pauses of 50 frames between them:
+    #   frames   0-99   voice at 0 dB          kept (the speaker's level)
+    #          150-249  flat noise at -20 dB   dropped: 20 dB under the median and flat
+    #          300-399  voice at -20 dB        kept: as faint, but not flat (a far or soft voice)
+    #          450-549  flat at 0 dB           kept: flat, but not faint (a loud fricative)
+    #          600-699  voice at 0 dB          kept
+    # frame energies of the speaker's frames: 300 at 0 dB, 200 at -20 -> median 0 dB
+    rows = np.full((700, 40), -30.0, dtype=np.float32)
+    rows[0:100] = _peaky(100, 0.0)
+    rows[150:250] = _flat(100, -20.0)
+    rows[300:400] = _peaky(100, -20.0)
+    rows[450:550] = _flat(100, 0.0)
+    rows[600:700] = _peaky(100, 0.0)
+    act = np.zeros((700, 1), dtype=bool)
+    for a in (0, 150, 300, 450, 600):
+        act[a : a + 100, 0] = True
+    out = drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45)
+    expected = act.copy()
+    expected[150:250, 0] = False
+    assert np.array_equal(out, expected)
+    assert np.array_equal(act[150:250, 0], np.ones(100, bool))  # the input is not changed
+    # 25 dB under is needed -> the -20 dB noise stays
+    assert np.array_equal(drop_faint_noise(act, rows, below_db=25.0, min_flatness=0.45), act)
+
+
+def test_each_speaker_is_judged_against_their_own_level():
+    # speaker 0 at 0 dB; speaker 1 far from the microphone at -25 dB throughout, with a flat -27 dB
+    # stretch after a pause: only 2 dB under its own level, so it stays, though it lies 27 dB under speaker 0
+    rows = np.full((400, 40), -40.0, dtype=np.float32)
+    rows[0:200] = _peaky(200, 0.0)
+    rows[200:330] = _peaky(130, -25.0)
+    rows[350:400] = _flat(50, -27.0)
+    act = np.zeros((400, 2), dtype=bool)
+    act[0:200, 0] = True
+    act[200:330, 1] = True
+    act[350:400, 1] = True
+    assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45), act)
+    # the same stretch given to speaker 0 goes (27 dB under speaker 0's median)
+    act0 = act.copy()
+    act0[350:400] = [True, False]
+    assert not drop_faint_noise(act0, rows, below_db=10.0, min_flatness=0.45)[350:400].any()
+
+
+def test_empty_activity():
+    act = np.zeros((0, 2), dtype=bool)
+    assert drop_faint_noise(act, np.zeros((0, 40), np.float32), below_db=10.0, min_flatness=0.45).shape == (0, 2)
