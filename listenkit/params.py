@@ -50,6 +50,7 @@ class AnalysisParams:
     noise_cluster_flatness: float = _p(0.55, 0.0, 1.0, "spectral flatness (mel bands) from which a quiet cluster counts as noise")
     faint_noise_db: float = _p(10.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median and noise-like is nobody's speech")
     faint_noise_flatness: float = _p(0.45, 0.0, 1.0, "spectral flatness (mel bands) from which such a faint stretch counts as noise")
+    very_faint_db: float = _p(16.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median is nobody's speech, whatever its spectrum")
     switch_penalty: float = _p(30.0, 0.0, 40.0, "log-likelihood cost of a speaker change in re-segmentation, nats")
     overlap_penalty: float = _p(0.25, -5.0, 15.0, "log-likelihood cost of the 'two voices at once' state, nats")
     gmm_components: int = _p(16, 2, 64, "Gaussian components per speaker model")

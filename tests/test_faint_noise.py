@@ -55,6 +55,12 @@ def test_only_faint_and_flat_stretches_go():
     assert np.array_equal(act[150:250, 0], np.ones(100, bool))  # the input is not changed
     # 25 dB under is needed -> the -20 dB noise stays
     assert np.array_equal(drop_faint_noise(act, rows, below_db=25.0, min_flatness=0.45), act)
+    # with a very-faint limit of 15 dB the quiet voice at -20 dB goes too, flat or not; at 25 dB it stays
+    very = drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, very_faint_db=15.0)
+    expected[300:400, 0] = False
+    assert np.array_equal(very, expected)
+    expected[300:400, 0] = True
+    assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, very_faint_db=25.0), expected)
 
 
 def test_each_speaker_is_judged_against_their_own_level():

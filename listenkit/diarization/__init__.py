@@ -97,7 +97,8 @@ def _single_speaker(n_frames: int, ff: FrameFeatures, log_mel: np.ndarray, param
 
 
 def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: AnalysisParams) -> np.ndarray:
-    return drop_faint_noise(activity, log_mel, below_db=params.faint_noise_db, min_flatness=params.faint_noise_flatness)
+    return drop_faint_noise(activity, log_mel, below_db=params.faint_noise_db, min_flatness=params.faint_noise_flatness,
+                            very_faint_db=params.very_faint_db)
 
 
 def _order_by_first_speech(activity: np.ndarray) -> np.ndarray:
