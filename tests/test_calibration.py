@@ -322,3 +322,32 @@ def test_tune_refuses_test_conversations(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main([str(tmp_path / "m.jsonl")])
     assert exc.value.code == 2
+
+
+def test_enrollment_time_accuracy_by_hand():
+    from calibration.eval_enroll import _columns, judge
+
+    # 10 frames; reference: user (column 0) in frames 0-5, the other in 6-9
+    #   frame      0 1 2 3 4 5 6 7 8 9
+    #   user ref   U U U U U U . . . .
+    #   other ref  . . . . . . O O O O
+    #   found A    . A A A A . . . . A     (frame 0 missed by the detector; frame 5 given to B; 9 wrong)
+    #   found B    . . . . . B B B B .
+    ref = np.zeros((10, 2), bool)
+    ref[0:6, 0] = True
+    ref[6:10, 1] = True
+    act = np.zeros((10, 2), bool)
+    act[1:5, 0] = True
+    act[9, 0] = True
+    act[5:9, 1] = True
+    col = _columns(act, ref, present=True)
+    assert col["user_column"] == [True, False]
+    # choosing A: misses = user frames not in A = {0, 5} (2), false = {9} (1): 10 speech frames -> 0.7;
+    # over found speech (frames 1-9: 9 frames) the miss at frame 0 does not count: 1 - 2/9
+    got = judge(col, 0, True)
+    assert got["right"] and got["time_acc"] == pytest.approx(0.7)
+    assert got["time_acc_found"] == pytest.approx(1 - 2 / 9)
+    # choosing nobody: all 6 user frames missed (5 of them found)
+    nobody = judge(col, None, True)
+    assert not nobody["right"]
+    assert nobody["time_acc"] == pytest.approx(0.4) and nobody["time_acc_found"] == pytest.approx(1 - 5 / 9)
