@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
-from .faint_noise import energy_db, flatness
+from .faint_noise import energy_and_flatness
 from .frames import FrameFeatures, Windows
 from .models import fit_gmm
 
@@ -154,7 +154,8 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
     for c in np.unique(labels):
         frames = ff.index[np.concatenate([np.arange(a, b) for a, b in win.bounds[labels == c]])]
         frames = frames[:: max(1, frames.size // NOISE_CHECK_FRAMES)]  # evenly spread: medians need no more
-        medians[int(c)] = (float(np.median(energy_db(log_mel[frames]))), float(np.median(flatness(log_mel[frames]))))
+        energy, flat = energy_and_flatness(log_mel[frames])
+        medians[int(c)] = (float(np.median(energy)), float(np.median(flat)))
     loudest = max(e for e, _ in medians.values())
     return frozenset(c for c, (e, f) in medians.items() if e <= loudest - below_db and f >= min_flatness)
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 FLATNESS_BANDS = slice(3, 30)  # mel bands with centres of about 170-3400 Hz
+BLOCK_FRAMES = 16384  # frames per block of the energy and flatness computation
 
 
 def energy_db(log_mel: np.ndarray) -> np.ndarray:
     """Frame energy in dB (10 log10 of the summed mel powers), shape (n,)."""
-    return (10.0 / np.log(10.0)) * np.logaddexp.reduce(np.asarray(log_mel, dtype=np.float32), axis=1)
+    return energy_and_flatness(log_mel)[0]
 
 
 def flatness(log_mel: np.ndarray) -> np.ndarray:
@@ -31,9 +32,26 @@ def flatness(log_mel: np.ndarray) -> np.ndarray:
 
     Geometric over arithmetic mean of the band powers: near 1 for flat noise, low for voiced speech.
     """
-    bands = np.asarray(log_mel, dtype=np.float32)[:, FLATNESS_BANDS]
-    top = bands.max(axis=1, keepdims=True)  # scaled by the loudest band: no overflow, same ratio
-    return np.exp(bands.mean(axis=1) - top[:, 0]) / np.exp(bands - top).mean(axis=1)
+    return energy_and_flatness(log_mel)[1]
+
+
+def energy_and_flatness(log_mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`energy_db` and :func:`flatness` of each frame from one pass over the bands.
+
+    Powers are taken relative to each frame's loudest band (no overflow, the same ratios); frames
+    are taken in blocks so the temporary arrays stay small (an hour holds ~250k speech frames).
+    """
+    n = log_mel.shape[0]
+    energy = np.empty(n, dtype=np.float32)
+    flat = np.empty(n, dtype=np.float32)
+    for i in range(0, n, BLOCK_FRAMES):
+        bands = np.asarray(log_mel[i : i + BLOCK_FRAMES], dtype=np.float32)
+        top = bands.max(axis=1)
+        power = np.exp(bands - top[:, None])
+        energy[i : i + BLOCK_FRAMES] = (10.0 / np.log(10.0)) * (top + np.log(power.sum(axis=1)))
+        flat[i : i + BLOCK_FRAMES] = (np.exp(bands[:, FLATNESS_BANDS].mean(axis=1) - top)
+                                      / power[:, FLATNESS_BANDS].mean(axis=1))
+    return energy, flat
 
 
 def drop_faint_noise(activity: np.ndarray, log_mel: np.ndarray, *, below_db: float,
@@ -64,8 +82,7 @@ def drop_faint_noise(activity: np.ndarray, log_mel: np.ndarray, *, below_db: flo
     frames = np.flatnonzero(activity.any(axis=1))
     energy = np.full(activity.shape[0], np.nan, dtype=np.float32)
     flat = np.full(activity.shape[0], np.nan, dtype=np.float32)
-    energy[frames] = energy_db(log_mel[frames])
-    flat[frames] = flatness(log_mel[frames])
+    energy[frames], flat[frames] = energy_and_flatness(log_mel[frames])
     for k in range(activity.shape[1]):
         col = activity[:, k]
         if not col.any():
