@@ -1,4 +1,5 @@
-"""Who spoke when, from stored per-frame features: clustering, speaker count, re-segmentation.
+"""Who spoke when, from stored per-frame features: clustering, speaker count, re-segmentation, and
+a last check that drops faint, noise-like stretches (:mod:`.faint_noise`).
 
 :func:`diarize` is the whole second look at a recording. It needs only the compact per-frame rows the
 streaming stages kept (log-mel powers and voice activity), never the audio, so memory stays small.
