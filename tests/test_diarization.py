@@ -223,3 +223,42 @@ def test_a_third_person_needs_the_third_distance(rng):
     strict = count_and_cut(win, tree, min_distance=5.0, min_frames=300, max_speakers=6, third_distance=7.0)
     assert plain.max() == 2 and _same_partition(plain, truth)
     assert strict.max() == 1
+
+
+def test_voices_are_counted_again_without_the_noise(rng):
+    # windows of 100 frames: voice A around (0, 0), voice B around (8, 0), noise around (0, 40).
+    # The first count saw noise against "all the voices" (labels 0 = A and B together, 1 = noise).
+    # Counted again without the noise windows, A and B lie 8 apart (> 5) and their frames differ
+    # (means 0 and 3 in every feature: a held-out distance far above 3.5), so they come out as two
+    # voices, 0 and 1, and every noise window takes the label 2.
+    from listenkit.diarization import _recount_without_noise
+
+    win, truth = _windows([((0, 0), 12), ((8, 0), 12), ((0, 40), 6)], rng)
+    full = rng.standard_normal((len(win) * 100, 38)).astype(np.float32)
+    for w, t in enumerate(truth):
+        full[w * 100 : (w + 1) * 100] += 3.0 * (t == 1)
+    ff = FrameFeatures(np.arange(full.shape[0]), full[:, :19].copy(), full, np.zeros(19), np.ones(19))
+    first = (truth == 2).astype(int)
+    labels, noise = _recount_without_noise(ff, win, first, frozenset({1}), DEFAULT_PARAMS, narrow=False)
+    assert noise == {2}
+    assert labels[truth == 2].tolist() == [2] * 6
+    assert _same_partition(labels[truth < 2], truth[truth < 2])
+    # one voice under the noise stays one voice
+    one = truth[truth != 1]
+    win1 = Windows(win.bounds[truth != 1], win.vectors[truth != 1])
+    full1 = np.vstack([full[a:b] for a, b in win1.bounds]) - 3.0 * 0  # voice A frames and noise frames
+    ff1 = FrameFeatures(np.arange(full1.shape[0]), full1[:, :19].copy(), full1, np.zeros(19), np.ones(19))
+    win1 = Windows(np.stack([np.arange(len(one)) * 100, np.arange(1, len(one) + 1) * 100], axis=1), win1.vectors)
+    labels1, noise1 = _recount_without_noise(ff1, win1, (one == 2).astype(int), frozenset({1}), DEFAULT_PARAMS,
+                                             narrow=False)
+    assert noise1 == {1} and labels1.tolist() == (one == 2).astype(int).tolist()
+
+
+def test_count_and_cut_never_returns_more_clusters_than_it_counted(rng):
+    # two voices of 12 windows (100 frames each) lying 8 apart, and pieces of 4.8 s (480 frames) too
+    # small to count: every merge under the top one has a side under 480 frames, so the walk down
+    # the tree undoes all of them and the windows are shattered; dissolving the pieces one by one
+    # could grow three big clusters out of two voices. Two were counted, two come back.
+    win, truth = _windows([((0, 0), 12), ((8, 0), 12)], rng)
+    labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=480, max_speakers=6, third_distance=6.0)
+    assert _same_partition(labels, truth)

@@ -14,7 +14,7 @@ import numpy as np
 from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
 from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merges, two_voice_distance, ward_tree
-from .frames import FrameFeatures, make_windows, speech_features
+from .frames import FrameFeatures, Windows, make_windows, speech_features
 from .faint_noise import drop_faint_noise
 from .resegment_speakers import resegment
 
@@ -73,21 +73,50 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     if num_speakers is not None:
         labels = cut_tree(tree, min(num_speakers, len(win)))
     else:
-        threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
-        if two_voice_distance(ff, win, tree) < threshold:
+        labels = _count_voices(ff, win, tree, params, narrow)
+        if labels is None:
             return _single_speaker(n_frames, ff, log_mel, params, merges)
-        clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
-        min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
-        labels = count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
-                               max_speakers=params.max_speakers, third_distance=params.third_speaker_distance)
     if labels.max() == 0:
         return _single_speaker(n_frames, ff, log_mel, params, merges)
     # a count the user gave is kept as given; otherwise a quiet, noise-like cluster is nobody
     # (the loudest cluster never is, so at least one voice remains)
     noise = frozenset() if num_speakers is not None else noise_clusters(
         log_mel, ff, win, labels, below_db=params.noise_cluster_db, min_flatness=params.noise_cluster_flatness)
+    if noise:
+        # the 8 kHz copy of examples/conversation.flac: the first cut split noise from both voices
+        labels, noise = _recount_without_noise(ff, win, labels, noise, params, narrow)
     activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise)
     return Diarization(_order_by_first_speech(_without_faint_noise(activity, log_mel, params)), merges)
+
+
+def _count_voices(ff: FrameFeatures, win: Windows, tree: np.ndarray, params: AnalysisParams,
+                  narrow: bool) -> np.ndarray | None:
+    """Window labels for the speaker count the tree shows, or None when it holds one voice."""
+    threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
+    if two_voice_distance(ff, win, tree) < threshold:
+        return None
+    clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
+    min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
+    return count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
+                         max_speakers=params.max_speakers, third_distance=params.third_speaker_distance)
+
+
+def _recount_without_noise(ff: FrameFeatures, win: Windows, labels: np.ndarray, noise: frozenset[int],
+                           params: AnalysisParams, narrow: bool) -> tuple[np.ndarray, frozenset[int]]:
+    """Count the voices again among the windows that are not noise.
+
+    A split spent on noise is not spent on voices: when the first cut separated the noise from all
+    the voices together, the voices are told apart only here. Returns the new labels (voices 0..k-1,
+    every noise window k) and the noise label set ``{k}``.
+    """
+    keep = ~np.isin(labels, sorted(noise))
+    voices = Windows(win.bounds[keep], win.vectors[keep])
+    sub = _count_voices(ff, voices, ward_tree(voices), params, narrow) if len(voices) >= 3 else None
+    sub = np.zeros(len(voices), dtype=int) if sub is None else sub
+    k = int(sub.max()) + 1
+    out = np.full(len(win), k, dtype=int)
+    out[keep] = sub
+    return out, frozenset({k})
 
 
 def _single_speaker(n_frames: int, ff: FrameFeatures, log_mel: np.ndarray, params: AnalysisParams,

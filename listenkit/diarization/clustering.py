@@ -123,7 +123,7 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
         else:
             break
     labels = cut_tree(tree, min(undone + 1, len(win)))
-    return absorb_small(win, labels, min_frames=min_frames, keep=2)
+    return absorb_small(win, labels, min_frames=min_frames, keep=2, at_most=speakers)
 
 
 def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
@@ -184,10 +184,15 @@ def cut_tree(tree: np.ndarray, n_clusters: int) -> np.ndarray:
     return inv.astype(int)
 
 
-def absorb_small(win: Windows, labels: np.ndarray, *, min_frames: int, keep: int = 1) -> np.ndarray:
+def absorb_small(win: Windows, labels: np.ndarray, *, min_frames: int, keep: int = 1,
+                 at_most: int | None = None) -> np.ndarray:
     """Dissolve clusters with less speech than ``min_frames`` into the nearest cluster (by centroid).
 
     Such clusters are mostly noises the voice detector let through (a clatter, a cough), not people.
+    The smallest cluster is dissolved first, one at a time, never below ``keep`` clusters; with
+    ``at_most``, clusters are also dissolved, smallest first, until no more than ``at_most`` remain
+    (when small pieces, each window taking its nearest centroid, grow into more big clusters than
+    the count found).
     """
     labels = labels.copy()
     lengths = win.bounds[:, 1] - win.bounds[:, 0]
@@ -197,7 +202,7 @@ def absorb_small(win: Windows, labels: np.ndarray, *, min_frames: int, keep: int
             return labels
         totals = np.array([lengths[labels == c].sum() for c in ids])
         small = int(np.argmin(totals))
-        if totals[small] >= min_frames:
+        if totals[small] >= min_frames and (at_most is None or ids.size <= at_most):
             return labels
         gone = ids[small]
         others = [c for c in ids if c != gone]
