@@ -48,7 +48,7 @@ third session (b1a6a2a), test, seed 3       100 % / 87.5 %    83.3 / 87.5   1.00
 =========================================  ================  ============  ===============
 
 (oracle / pipeline.) At b1a6a2a the "you" time over the speech the analysis found is 0.928 (test) and
-0.906 (dev, seed 1): most of the gap to 0.95 is wrong labels, not missed speech. Misses with the
+0.906 (dev, seed 1, at 33d6dca): most of the gap to 0.95 is wrong labels, not missed speech. Misses with the
 pipeline are diarization errors: the user's speech split
 between clusters or merged with another voice, so no cluster is mostly the user. False "you" in
 absent conversations are voices of the same sex and pitch as the user.
