@@ -225,6 +225,27 @@ def test_a_third_person_needs_the_third_distance(rng):
     assert strict.max() == 1
 
 
+def _frames_for(truth: np.ndarray, offsets: list[float], rng: np.random.Generator) -> FrameFeatures:
+    """100 frames of 38 features per window, standard normal around ``offsets[group]`` in every feature."""
+    full = rng.standard_normal((truth.size * 100, 38)).astype(np.float32)
+    full += np.repeat(np.asarray(offsets, dtype=np.float32)[truth], 100)[:, None]
+    return FrameFeatures(np.arange(full.shape[0]), full[:, :19].copy(), full, np.zeros(19), np.ones(19))
+
+
+def test_a_third_person_between_the_distances_is_counted_on_held_out_evidence(rng):
+    # the same windows (third group 5.5 from the nearer, between 5 and the third-person 7).
+    # Frames of the third group 3 apart from the others in every feature: a held-out distance of
+    # about 2 x 38 x 3^2 / 2 = 342 nats/frame, far above 11 -> counted. Frames of the third group
+    # drawn like the first's: distance about 0 -> not counted.
+    win, truth = _windows([((0, 0), 12), ((10, 0), 10), ((0, 5.5), 8)], rng, spread=0.2)
+    tree = ward_tree(win)
+    kw = dict(min_distance=5.0, min_frames=300, max_speakers=6, third_distance=7.0, third_held_out=11.0)
+    apart = count_and_cut(win, tree, ff=_frames_for(truth, [0.0, -3.0, 3.0], rng), **kw)
+    alike = count_and_cut(win, tree, ff=_frames_for(truth, [0.0, -3.0, 0.0], rng), **kw)
+    assert apart.max() == 2 and _same_partition(apart, truth)
+    assert alike.max() == 1
+
+
 def test_voices_are_counted_again_without_the_noise(rng):
     # windows of 100 frames: voice A around (0, 0), voice B around (8, 0), noise around (0, 40).
     # The first count saw noise against "all the voices" (labels 0 = A and B together, 1 = noise).

@@ -98,7 +98,8 @@ def _count_voices(ff: FrameFeatures, win: Windows, tree: np.ndarray, params: Ana
     clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
     min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
     return count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
-                         max_speakers=params.max_speakers, third_distance=params.third_speaker_distance)
+                         max_speakers=params.max_speakers, third_distance=params.third_speaker_distance,
+                         ff=ff, third_held_out=params.third_speaker_held_out)
 
 
 def _recount_without_noise(ff: FrameFeatures, win: Windows, labels: np.ndarray, noise: frozenset[int],
