@@ -83,7 +83,8 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     noise = frozenset() if num_speakers is not None else noise_clusters(
         log_mel, ff, win, labels, below_db=params.noise_cluster_db, min_flatness=params.noise_cluster_flatness)
     if noise:
-        # the 8 kHz copy of examples/conversation.flac: the first cut split noise from both voices
+        # when the first cut split noise from all the voices together, the voices are told apart
+        # only now (the 8 kHz copy of examples/conversation.flac lost its second voice before)
         labels, noise = _recount_without_noise(ff, win, labels, noise, params, narrow)
     activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise)
     return Diarization(_order_by_first_speech(_without_faint_noise(activity, log_mel, params)), merges)
@@ -128,8 +129,8 @@ def _single_speaker(n_frames: int, ff: FrameFeatures, log_mel: np.ndarray, param
 
 
 def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: AnalysisParams) -> np.ndarray:
-    return drop_faint_noise(activity, log_mel, below_db=params.faint_noise_db, min_flatness=params.faint_noise_flatness,
-                            very_faint_db=params.very_faint_db)
+    return drop_faint_noise(activity, log_mel, below_db=params.faint_noise_db,
+                            min_flatness=params.faint_noise_flatness, very_faint_db=params.very_faint_db)
 
 
 def _order_by_first_speech(activity: np.ndarray) -> np.ndarray:

@@ -13,8 +13,9 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
   apart on the dev conversations, against 2-3 for a voice split in two. Going down the tree, merges
   whose sides lie more than ``speaker_distance`` apart add people (a third person needs
   ``third_speaker_distance``: two is the common case, unless the frames of the two sides, tested
-  held out, lie ``third_speaker_held_out`` apart); sides with too little speech are passed over. It replaced the largest relative jump of the merge heights (count right 81% -> 88% of
-  sim-dev, the three- and four-person conversations being under-counted by the jumps). A held-out
+  held out, lie ``third_speaker_held_out`` apart); sides with too little speech are passed over.
+  It replaced the largest relative jump of the merge heights (count right 81% -> 88% of sim-dev,
+  the three- and four-person conversations being under-counted by the jumps). A held-out
   GMM cross-likelihood stopping rule was tried first and rejected: its distances grow with cluster
   size, and it merged different speakers before splits of one voice (speaker confusion 19% with the
   count given).
@@ -34,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 
 from .faint_noise import energy_and_flatness
 from .frames import FrameFeatures, Windows
@@ -205,19 +206,8 @@ def held_out_distance(ff: FrameFeatures, win: Windows, a: np.ndarray, b: np.ndar
 
 def _sides(tree: np.ndarray, row: int) -> tuple[np.ndarray, np.ndarray]:
     """Window indices under each of the two clusters joined at linkage row ``row``."""
-    n = tree.shape[0] + 1
-
-    def leaves(node: int) -> np.ndarray:
-        out, stack = [], [node]
-        while stack:
-            x = stack.pop()
-            if x < n:
-                out.append(x)
-            else:
-                stack.extend(int(v) for v in tree[x - n, :2])
-        return np.sort(np.asarray(out, dtype=int))
-
-    return leaves(int(tree[row, 0])), leaves(int(tree[row, 1]))
+    node = to_tree(tree, rd=True)[1][tree.shape[0] + 1 + row]
+    return np.sort(node.get_left().pre_order()), np.sort(node.get_right().pre_order())
 
 
 def cut_tree(tree: np.ndarray, n_clusters: int) -> np.ndarray:

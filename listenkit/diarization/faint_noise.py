@@ -93,6 +93,7 @@ def drop_faint_noise(activity: np.ndarray, log_mel: np.ndarray, *, below_db: flo
         edges = np.diff(np.concatenate(([0], col.astype(np.int8), [0])))
         for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
             e = np.median(energy[a:b])
-            if e <= reference - very_faint_db or (e <= reference - below_db and np.median(flat[a:b]) >= min_flatness):
+            faint_and_flat = e <= reference - below_db and np.median(flat[a:b]) >= min_flatness
+            if faint_and_flat or e <= reference - very_faint_db:
                 out[a:b, k] = False
     return out
