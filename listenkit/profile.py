@@ -24,6 +24,7 @@ import numpy as np
 
 from . import wording
 from .errors import ProfileError
+from .features import bandwidth
 from .fileio import atomic_write_text
 from .userdata import data_dir
 from .voicemodel import (
@@ -31,7 +32,6 @@ from .voicemodel import (
     N_CEPS,
     RELEVANCE,
     background_id,
-    bandwidth,
     load_backgrounds,
     map_adapt,
     verification_score,

@@ -18,7 +18,7 @@ Features (:func:`voice_frames`) are MFCC c1..c24 with deltas (a few more cepstra
 diarization's 19 measured better on dev conversations), normalised per *voice*: the mean and spread of
 one voice's own frames are removed, on the enrollment take and on each speaker of a conversation
 alike (a fixed microphone or room filter is a constant offset in the cepstrum). Telephone-band
-recordings (:func:`bandwidth`) are scored with features of the telephone band only, from a second
+recordings (:func:`listenkit.features.bandwidth`) are scored with features of the telephone band only, from a second
 background model, so a profile made on a laptop still fits its owner on a phone call.
 """
 
@@ -35,7 +35,7 @@ import numpy as np
 from . import wording
 from .diarization.models import DiagGMM
 from .errors import ProfileError
-from .features import bandwidth, deltas, mfcc  # noqa: F401 (bandwidth: part of this API)
+from .features import deltas, mfcc
 from .fileio import atomic_write_bytes
 
 #: The background models shipped with listenkit.

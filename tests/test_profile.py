@@ -13,6 +13,7 @@ from synth import dialogue
 
 from listenkit.enroll import enroll_take, measure_take
 from listenkit.errors import ListenkitError, ProfileError
+from listenkit.features import bandwidth
 from listenkit.pipeline import analyze, analyze_file
 from listenkit.profile import (
     ABSENT_THRESHOLD,
@@ -25,7 +26,7 @@ from listenkit.profile import (
     stored_profile,
 )
 from listenkit.sources import ArraySource
-from listenkit.voicemodel import bandwidth, load_backgrounds
+from listenkit.voicemodel import load_backgrounds
 
 SR = 16000
 
