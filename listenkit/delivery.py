@@ -1,9 +1,9 @@
 """Handing a finished session over: the files asked for, then the history.
 
-Shared by ``listenkit analyze``, ``listenkit live`` and ``listenkit recover``. The files (``--json``, ``--rttm``, ``--report``)
-are written first, the history last: when a file cannot be written the error stops the delivery
-*before* the session is saved, so the journal (kept by the caller) can be recovered later without
-saving the session twice. When the history cannot be written, the session is saved as a JSON file in
+Shared by ``listenkit analyze``, ``listenkit live`` and ``listenkit recover``. The files (``--json``,
+``--rttm``, ``--report``) are written first, the history last: when a file cannot be written the
+error stops the delivery *before* the session is saved, so the journal (kept by the caller) can be
+recovered later without saving the session twice. When the history cannot be written, the session is saved as a JSON file in
 the live folder instead, so it is never lost.
 """
 
