@@ -69,3 +69,18 @@ def test_make_windows_projects_the_z_scored_vectors():
     assert raw.vectors.shape == (6, 38)
     np.testing.assert_allclose(raw.vectors.mean(axis=0), 0.0, atol=1e-5)  # z-scored across windows
     np.testing.assert_allclose(projected.vectors, raw.vectors @ shipped_projection(), rtol=1e-4, atol=1e-4)
+
+
+def test_window_vectors_are_each_windows_mean_and_spread():
+    # runs of 250, 10 and 250 speech frames with pauses between them: the 10-frame run is too short
+    # for a window and is left out, so the windows do not cover every frame; the last one ends at the end
+    rng = np.random.default_rng(5)
+    index = np.concatenate([np.arange(0, 250), np.arange(300, 310), np.arange(400, 650)])
+    ceps = (3.0 * rng.standard_normal((index.size, 19)) + 1.0).astype(np.float32)
+    ff = FrameFeatures(index, ceps, np.hstack([ceps, ceps]), np.zeros(19), np.ones(19))
+    win = make_windows(ff, 100, project=False)
+    assert win.bounds.tolist() == [[0, 125], [125, 250], [260, 385], [385, 510]]
+    c = ceps.astype(np.float64)
+    v = np.array([np.concatenate([c[a:b].mean(axis=0), c[a:b].std(axis=0)]) for a, b in win.bounds])
+    v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
+    np.testing.assert_allclose(win.vectors, v, rtol=1e-4, atol=1e-4)

@@ -136,16 +136,25 @@ def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 3
     if not bounds:
         return Windows(np.zeros((0, 2), int), np.zeros((0, 2 * N_CEPS), np.float32))
     b = np.asarray(bounds, dtype=int)
-    # mean and spread of each window from cumulative sums (no per-window Python work on frames)
-    c = ff.ceps.astype(np.float64)
-    cs = np.vstack([np.zeros((1, c.shape[1])), np.cumsum(c, axis=0)])
-    cs2 = np.vstack([np.zeros((1, c.shape[1])), np.cumsum(c * c, axis=0)])
+    # mean and spread of each window from per-window sums in float64 (no per-window Python work on
+    # frames, and no array of running sums: those took ~200 MB of temporaries for an hour)
     cnt = (b[:, 1] - b[:, 0])[:, None]
-    mu = (cs[b[:, 1]] - cs[b[:, 0]]) / cnt
-    var = np.maximum((cs2[b[:, 1]] - cs2[b[:, 0]]) / cnt - mu * mu, 1e-6)
+    mu = _window_sums(ff.ceps, b) / cnt
+    var = np.maximum(_window_sums(np.square(ff.ceps), b) / cnt - mu * mu, 1e-6)
     v = np.hstack([mu, np.sqrt(var)])
     v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
     projection = shipped_projection() if project else None
     if projection is not None:
         v = v @ projection
     return Windows(b, v.astype(np.float32))
+
+
+def _window_sums(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Sums (float64) of the rows of ``x`` over each window ``[a, b)`` of ``bounds`` (increasing, not
+    overlapping, none empty), shape (n_windows, x.shape[1])."""
+    # reduceat sums from each index to the next: windows and the gaps between them alternate, and
+    # a window ending at the last row needs no index after it
+    edges = bounds.ravel()
+    if edges[-1] == x.shape[0]:
+        edges = edges[:-1]
+    return np.add.reduceat(x, edges, axis=0, dtype=np.float64)[::2]
