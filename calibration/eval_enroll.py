@@ -216,7 +216,7 @@ def analyse_case(case: Case, pool: list[Voice], corpus: Path, out: Path) -> Path
         rows, speech = an.frames()
         from listenkit.diarization import diarize
 
-        dia = diarize(rows[:, :N_MELS], speech)
+        dia = diarize(rows[:, :N_MELS], speech, loose_speech=an.loose_speech())
         ref = reference_activity(segments, info["voices"], rows.shape[0])
         arrays[f"{key}_log_mel"] = rows[:, :N_MELS].astype(np.float32)
         arrays[f"{key}_activity"] = dia.activity

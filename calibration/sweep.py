@@ -45,30 +45,32 @@ CACHE = REPO / "calibration" / "work" / "cache"
 FRONT_END_MODULES = (listenkit.vad, listenkit.features, listenkit.pipeline)
 
 
-def front_end(path: Path, params: AnalysisParams) -> tuple[np.ndarray, np.ndarray]:
-    """Stored rows and speech decisions of a file (cached by path, voice-detector settings and front-end code)."""
+def front_end(path: Path, params: AnalysisParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stored rows, speech decisions and the looser level's decisions of a file (cached by path,
+    voice-detector settings and front-end code)."""
     vad = {k: v for k, v in vars(params).items() if k.startswith("vad_")}
     code = [hashlib.sha1(Path(m.__file__).read_bytes()).hexdigest() for m in FRONT_END_MODULES]
     key = hashlib.sha1(json.dumps([str(path.resolve()), path.stat().st_mtime, vad, code], sort_keys=True).encode()).hexdigest()
     cached = CACHE / f"{key}.npz"
     if cached.is_file():
         z = np.load(cached)
-        return z["rows"], z["speech"]
+        return z["rows"], z["speech"], z["loose"]
     src = FileSource(path)
     analyzer = Analyzer(src.sample_rate, params=params, expected_duration_s=src.duration_s)
     for block in src.blocks():
         analyzer.feed(block)
     analyzer.finish()
     rows, speech = analyzer.frames()
+    loose = analyzer.loose_speech()
     CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(cached, rows=rows, speech=speech)
-    return rows, speech
+    np.savez(cached, rows=rows, speech=speech, loose=loose)
+    return rows, speech, loose
 
 
 def score_entry(entry: Entry, params: AnalysisParams) -> dict[str, Any]:
     """Diarize one file with ``params`` and score it against its reference."""
-    rows, speech = front_end(entry.audio, params)
-    dia = diarize(rows[:, :40], speech, params=params)
+    rows, speech, loose = front_end(entry.audio, params)
+    dia = diarize(rows[:, :40], speech, params=params, loose_speech=loose)
     ids = [f"S{k + 1}" for k in range(dia.n_speakers)]
     segments = segments_from_frames(dia.activity, ids, 0.01)
     duration = speech.size * 0.01

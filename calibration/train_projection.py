@@ -44,7 +44,7 @@ SOLO_FRACTION = 0.8
 
 def labelled_windows(entry: Entry) -> tuple[np.ndarray, np.ndarray]:
     """Unprojected window vectors of one conversation and the reference speaker of each (-1: none)."""
-    rows, speech = front_end(entry.audio, DEFAULT_PARAMS)
+    rows, speech, _ = front_end(entry.audio, DEFAULT_PARAMS)
     ff = speech_features(rows[:, :40], speech)
     win = make_windows(ff, int(round(DEFAULT_PARAMS.window_s / FRAME_S)), project=False)
     ref = read_rttm(entry.rttm)

@@ -1,7 +1,8 @@
 """Compact per-frame rows kept for the second look at a recording (no audio).
 
 Rows are appended block by block into a buffer that doubles when full, so appending is cheap and the
-memory is one array per kind: 41 float16 features + 1 bool per 10 ms frame in the pipeline, about 30 MB for an hour.
+memory is one array per kind: 41 float16 features + 2 bools (the voice detector's two levels) per 10 ms frame
+in the pipeline, about 30 MB for an hour.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ class AnalysisParams:
     # voice activity
     vad_mode: int = _p(2, 0, 3, "webrtcvad aggressiveness (0 = keeps most speech, 3 = drops most non-speech)")
     vad_gate_db: float = _p(6.0, 0.0, 15.0, "energy gate above the adaptive noise floor, dB")
+    vad_loose_gate_db: float = _p(1.5, 0.0, 15.0, "the gate of the looser second level (its extra frames are "
+                                  "labelled, not clustered), dB; >= vad_gate_db: no second level")
     vad_onset_frames: int = _p(3, 1, 10, "speech frames (10 ms) in a window needed to start speech")
     vad_offset_frames: int = _p(15, 3, 60, "non-speech frames (10 ms) needed to end speech")
     vad_min_speech_s: float = _p(0.12, 0.0, 0.5, "speech runs shorter than this are dropped, s")

@@ -92,7 +92,7 @@ class Analyzer:
         self._features = FeatureExtractor(SAMPLE_RATE)
         capacity = 1 << 14 if expected_duration_s is None else int(expected_duration_s / FRAME_S) + 16
         self._rows = GrowingArray(FeatureExtractor.n_features, np.float16, capacity=capacity)
-        self._speech = GrowingArray(1, bool, capacity=capacity)
+        self._speech = GrowingArray(2, bool, capacity=capacity)  # the voice detector's two levels
         self._samples_16k = 0
         self._finished = False
 
@@ -116,7 +116,7 @@ class Analyzer:
         if y.size == 0:
             return
         self._samples_16k += y.size
-        self._speech.append(self._vad.process(y).reshape(-1, 1))
+        self._speech.append(self._vad.process_levels(y))
         self._rows.append(self._features.process(y))
 
     def finish(self) -> None:
@@ -124,7 +124,7 @@ class Analyzer:
         if self._finished:
             return
         self._push(self._resampler.flush())
-        self._speech.append(self._vad.flush().reshape(-1, 1))
+        self._speech.append(self._vad.flush_levels())
         self._rows.append(self._features.flush())
         self._finished = True
 
@@ -132,6 +132,12 @@ class Analyzer:
         """The stored rows so far: log-mel+energy (n, 41, float16) and speech decisions (n,), equal length."""
         n = min(len(self._rows), len(self._speech))
         return self._rows.view()[:n], self._speech.view()[:n, 0]
+
+    def loose_speech(self) -> np.ndarray:
+        """The voice detector's looser level (bool, shape (n,), aligned with :meth:`frames`): speech
+        the diarization labels but does not cluster on (see :class:`listenkit.vad.VoiceActivityDetector`)."""
+        n = min(len(self._rows), len(self._speech))
+        return self._speech.view()[:n, 1]
 
     def finalize(self, *, voice: VoiceMatcher | None = None) -> Session:
         """Finish the stream and produce the session (the second look: diarization and rules).
@@ -143,7 +149,8 @@ class Analyzer:
         """
         self.finish()
         rows, speech = self.frames()
-        dia = diarize(rows[:, :N_MELS], speech, params=self.params, num_speakers=self.num_speakers)
+        dia = diarize(rows[:, :N_MELS], speech, params=self.params, num_speakers=self.num_speakers,
+                      loose_speech=self.loose_speech())
         ids = [f"S{k + 1}" for k in range(dia.n_speakers)]
         labels: dict[str, str] = {}
         if voice is not None and dia.n_speakers > 0:

@@ -23,27 +23,33 @@ frames strong, 42 % medium), so medium frames carry speech on once it is proven.
 hysteresis:
 
 - *onset*: speech starts when ``params.vad_onset_frames`` strong frames fall inside a window of
-  ``2 * vad_onset_frames`` frames, or :data:`MEDIUM_ONSET_FRAMES` medium or strong frames inside
-  twice as many; it starts :data:`PRE_ROLL_FRAMES` before the first of them, so soft onsets are not
-  clipped;
+  ``2 * vad_onset_frames`` frames, or ``MEDIUM_ONSET_FRAMES`` medium or strong frames inside twice
+  as many; it starts ``PRE_ROLL_FRAMES`` before the first of them, so soft onsets are not clipped;
 - *offset*: speech ends after ``params.vad_offset_frames`` frames in a row that do not continue it
-  (strong frames do; medium ones once the run holds :data:`PROVEN_RUN_FRAMES` strong frames, the
-  frames that started it included; weak ones only within :data:`NOISY_RUN_FRAMES` of the last strong
-  or proven medium one); the run then ends :data:`TAIL_FRAMES` after its last continuing frame
-  (shorter pauses are bridged);
+  (strong frames do; medium ones once the run holds ``PROVEN_RUN_FRAMES`` strong frames, the frames
+  that started it included; weak ones only within ``NOISY_RUN_FRAMES`` of the last strong or proven
+  medium one); the run then ends ``TAIL_FRAMES`` after its last continuing frame (shorter pauses are
+  bridged);
 - *minimum length*: a run whose continuing frames span less than ``params.vad_min_speech_s`` is
   dropped (a tap, a click).
 
+The hysteresis (:class:`listenkit.speech_runs.SpeechRuns`, where the constants in capitals live)
+runs twice on the same frames: once with the noise gate ``params.vad_gate_db``, giving the
+detector's decisions, and once with the looser gate ``params.vad_loose_gate_db``. A far voice in
+steady noise sits only a few dB over the noise floor and fails the first gate; the looser level
+finds it (and some noise). The diarization counts and describes the voices on the first level and
+labels the extra frames of the second (:func:`listenkit.diarization.diarize`).
+
 Decisions come out with a small delay (at most about ``max(offset, min speech + onset window +
-pre-roll)`` frames, ~0.2 s at the defaults) because an onset or a short run is only known a few frames
-later; :meth:`VoiceActivityDetector.flush` returns the rest, so the total is ``n_samples // frame``.
+pre-roll)`` frames, where the onset window is the soft onset's 20 frames: ~0.3 s at the defaults)
+because an onset or a short run is only known a few frames later; :meth:`VoiceActivityDetector.flush`
+returns the rest, so the total is ``n_samples // frame``.
 Everything is per frame and in order, so any chunking of the input gives the same decisions.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import numpy as np
 import webrtcvad
@@ -51,6 +57,7 @@ from scipy import fft as sp_fft
 from scipy.signal import butter, sosfilt
 
 from .params import DEFAULT_PARAMS, AnalysisParams
+from .speech_runs import SpeechRuns
 
 try:  # the C extension of webrtcvad-wheels; calling it directly saves ~0.2 s per hour of audio
     import _webrtcvad
@@ -76,26 +83,15 @@ FLATNESS_BAND_HZ = (100.0, 4000.0)
 #: Frames flatter than this (noise-like: rubs, friction, dishes, fans) are not speech; 0 = a pure
 #: tone, about 0.56 = white noise. Voiced speech sits near 0.01, fricatives up to about 0.3.
 FLATNESS_MAX = 0.15
-#: Inside speech, noise-like (weak) frames extend a run only this many frames after its last
-#: strong (webrtcvad + gates + not flat) frame, so a rub or clatter after speech does not go on as speech.
-NOISY_RUN_FRAMES = 10
 #: Weak frames less flat than this are *medium*: they continue a proven run however long ago its last
 #: strong frame was, and enough of them start speech (far, reverberant voices reach this more often
-#: than :data:`FLATNESS_MAX`). 0.25 with the two constants below cut missed speech on sim-dev from
+#: than :data:`FLATNESS_MAX`). 0.25 with the medium onset and proven-run rules of
+#: :mod:`listenkit.speech_runs` cut missed speech on sim-dev from
 #: 13.1 % to 9.4 % of reference speech (false alarm 3.9 -> 4.1 %), and no transient of
 #: ``tests/test_vad.py`` gained a frame; 0.3 or a soft onset of 6-8 frames let friction through.
 FLATNESS_CONTINUE = 0.25
-#: Speech also starts when this many frames less flat than :data:`FLATNESS_CONTINUE` fall inside
-#: twice as many frames (0: only strong frames start speech).
-MEDIUM_ONSET_FRAMES = 10
-#: Medium frames continue a run only once it holds this many strong frames (a rub or a tap rarely does).
-PROVEN_RUN_FRAMES = 10
 #: Lowest frame energy reported, dBFS (digital silence).
 ENERGY_MIN_DB = -100.0
-#: Frames of speech added before the first passing frame of an onset.
-PRE_ROLL_FRAMES = 3
-#: Frames of speech kept after the last passing frame of a run.
-TAIL_FRAMES = 5
 
 
 def frame_power(frames: np.ndarray) -> np.ndarray:
@@ -179,13 +175,13 @@ def _trailing(values: np.ndarray, n_new: int, window: int, op: np.ufunc) -> np.n
 
 
 class VoiceActivityDetector:
-    """Streaming speech / non-speech decisions per 10 ms frame.
+    """Streaming speech / non-speech decisions per 10 ms frame, at one or two levels.
 
     Parameters
     ----------
     params : AnalysisParams
-        Uses ``vad_mode``, ``vad_gate_db``, ``vad_onset_frames``, ``vad_offset_frames`` and
-        ``vad_min_speech_s``.
+        Uses ``vad_mode``, ``vad_gate_db``, ``vad_loose_gate_db``, ``vad_onset_frames``,
+        ``vad_offset_frames`` and ``vad_min_speech_s``.
     sample_rate : int, keyword-only
         Rate of the input, Hz: 8000, 16000, 32000 or 48000 (a frame is ``sample_rate // 100`` samples).
     initial_noise_floor_db : float or None, keyword-only
@@ -197,6 +193,12 @@ class VoiceActivityDetector:
     Call :meth:`process` with consecutive blocks, then :meth:`flush` once. The concatenated outputs
     hold one decision per complete frame of the input; frame ``t`` covers samples
     ``[t * frame_len, (t + 1) * frame_len)`` and a trailing partial frame is dropped.
+
+    :meth:`process_levels` and :meth:`flush_levels` give two decisions per frame: the detector's
+    (gate ``vad_gate_db``), and a looser one whose noise gate is ``vad_loose_gate_db`` (the same
+    rules otherwise). The looser one finds more of a far voice in noise, and more noise too: the
+    diarization counts and describes voices on the first and labels the extra frames of the second.
+    When ``vad_loose_gate_db`` is not below ``vad_gate_db`` the two are the same.
     """
 
     def __init__(
@@ -212,12 +214,8 @@ class VoiceActivityDetector:
         self.sample_rate = int(sample_rate)
         self.frame_len = self.sample_rate // FRAMES_PER_S
         self._vad = webrtcvad.Vad(int(params.vad_mode))
-        self._onset = int(params.vad_onset_frames)
-        self._window = 2 * self._onset
-        self._offset = int(params.vad_offset_frames)
-        self._tail = min(TAIL_FRAMES, self._offset)
-        self._min_frames = int(round(params.vad_min_speech_s * FRAMES_PER_S))
         self._gate_db = float(params.vad_gate_db)
+        self._loose_gate_db = min(float(params.vad_loose_gate_db), self._gate_db)
         self._hp_sos = butter(4, HIGHPASS_HZ, "highpass", fs=self.sample_rate, output="sos").astype(np.float32)
         self._hp_state = np.zeros((self._hp_sos.shape[0], 2), dtype=np.float32)
         self._flat_bins = _band_bins(self.frame_len, self.sample_rate, FLATNESS_BAND_HZ)
@@ -228,17 +226,12 @@ class VoiceActivityDetector:
         init = [] if initial_noise_floor_db is None else [float(initial_noise_floor_db)] * NOISE_WINDOW_FRAMES
         self._smooth_hist = np.array(init, dtype=np.float64)
         self._floor_db = float(initial_noise_floor_db) if initial_noise_floor_db is not None else math.nan
-        # hysteresis state (frame indices)
-        self._seen = 0  # frames analysed
+        min_frames = int(round(params.vad_min_speech_s * FRAMES_PER_S))
+        hysteresis = (int(params.vad_onset_frames), int(params.vad_offset_frames), min_frames)
+        self._runs = SpeechRuns(*hysteresis)
+        # the looser level, when there is one (a second state machine on the same frames)
+        self._loose_runs = SpeechRuns(*hysteresis) if self._loose_gate_db < self._gate_db else None
         self._emitted = 0  # decisions returned
-        self._in_speech = False
-        self._recent: deque[int] = deque()  # passing frames inside the onset window (silence state)
-        self._recent_medium: deque[int] = deque()  # strong or medium frames inside the soft onset window
-        self._start = self._first = self._last = 0  # current run: start, first and last passing frame
-        self._last_strong = 0  # last strong frame of the current run
-        self._run_strong = 0  # strong frames in the current run
-        self._kept_end = 0  # end of the last kept run
-        self._runs: deque[tuple[int, int]] = deque()  # kept runs [start, end) not yet fully returned
         self._flushed = False
 
     # ------------------------------------------------------------------ public
@@ -255,7 +248,7 @@ class VoiceActivityDetector:
     @property
     def frames_seen(self) -> int:
         """Complete frames analysed so far (``frames_seen - frames_done`` is the current delay)."""
-        return self._seen
+        return self._runs.seen
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         """Analyse the next block and return the decisions that are final.
@@ -270,6 +263,15 @@ class VoiceActivityDetector:
         ndarray of bool, shape (k,)
             Decisions for frames ``frames_done`` (before the call) onwards; True = speech.
         """
+        return self.process_levels(samples)[:, 0]
+
+    def flush(self) -> np.ndarray:
+        """End the stream: the decisions still held back (bool, shape (k,)); a partial frame is dropped."""
+        return self.flush_levels()[:, 0]
+
+    def process_levels(self, samples: np.ndarray) -> np.ndarray:
+        """Like :meth:`process`, with both levels: bool, shape (k, 2), column 0 the detector's
+        decisions, column 1 the looser level's (see the class notes)."""
         if self._flushed:
             raise RuntimeError("flush() was called; make a new VoiceActivityDetector for a new stream")
         x = np.asarray(samples, dtype=np.float32)
@@ -284,35 +286,42 @@ class VoiceActivityDetector:
         self._pending = x[n * self.frame_len :].copy()
         if n:
             frames = x[: n * self.frame_len].reshape(n, self.frame_len)
-            weak, strong, medium = self._frame_passes(frames)
-            for t, (w, st, md) in enumerate(zip(weak.tolist(), strong.tolist(), medium.tolist()), start=self._seen):
-                self._step(t, w, st, md)
-            self._seen += n
-        return self._emit(self._decided_until())
+            evidence = self._frame_passes(frames)
+            self._runs.step_all(*evidence[0], self._emitted)
+            if self._loose_runs is not None:
+                self._loose_runs.step_all(*evidence[1], self._emitted)
+        until = self._runs.decided_until(self._emitted)
+        if self._loose_runs is not None:
+            until = min(until, self._loose_runs.decided_until(self._emitted))
+        return self._emit(until)
 
-    def flush(self) -> np.ndarray:
-        """End the stream: the decisions still held back (bool, shape (k,)); a partial frame is dropped."""
+    def flush_levels(self) -> np.ndarray:
+        """Like :meth:`flush`, with both levels (bool, shape (k, 2), as :meth:`process_levels`)."""
         if self._flushed:
-            return np.zeros(0, dtype=bool)
+            return np.zeros((0, 2), dtype=bool)
         self._flushed = True
-        if self._in_speech:
-            self._close_run(min(self._last + 1 + self._tail, self._seen))
-        return self._emit(self._seen)
+        for runs in (self._runs, self._loose_runs):
+            if runs is not None:
+                runs.close()
+        return self._emit(self._runs.seen)
 
     # ------------------------------------------------------------------ per-frame evidence
-    def _frame_passes(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-frame evidence; updates the levels.
+    def _frame_passes(self, frames: np.ndarray) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """Per-frame evidence at both levels; updates the levels.
 
         Returns
         -------
-        weak, strong, medium : ndarray of bool, shape (n,)
+        strict, loose : tuple of (weak, strong, medium), each ndarray of bool, shape (n,)
             ``weak``: webrtcvad AND both energy gates; ``strong``: ``weak`` AND spectral flatness
             below :data:`FLATNESS_MAX`; ``medium``: ``weak`` AND flatness below :data:`FLATNESS_CONTINUE`.
+            ``loose`` uses the noise gate ``vad_loose_gate_db`` (it is ``strict`` when that is not lower).
         """
         power = frame_power(frames)
         energy = np.maximum(10.0 * np.log10(power + 1e-12), ENERGY_MIN_DB)
         floor, peak = self._update_levels(power)
-        gate = (energy > floor + self._gate_db) & (energy > peak - SPEECH_RANGE_DB)
+        in_range = energy > peak - SPEECH_RANGE_DB
+        gate = (energy > floor + self._gate_db) & in_range
+        loose_gate = (energy > floor + self._loose_gate_db) & in_range if self._loose_runs is not None else gate
         pcm = np.clip(np.round(frames * 32768.0), -32768, 32767).astype("<i2").tobytes()
         step = 2 * self.frame_len
         rate, length = self.sample_rate, self.frame_len
@@ -323,14 +332,16 @@ class VoiceActivityDetector:
             is_speech = self._vad.is_speech
             calls = (is_speech(pcm[i * step : (i + 1) * step], rate) for i in range(len(frames)))
         voiced = np.fromiter(calls, dtype=bool, count=len(frames))
-        weak = voiced & gate
-        strong = weak.copy()
-        medium = weak.copy()
-        if weak.any():
-            flatness = spectral_flatness(frames[weak], self._window_fn, self._flat_bins)
-            strong[weak] = flatness < FLATNESS_MAX
-            medium[weak] = flatness < FLATNESS_CONTINUE
-        return weak, strong, medium
+        loose_weak = voiced & loose_gate  # includes every strict weak frame (loose gate <= gate)
+        flat = np.ones(len(frames))
+        if loose_weak.any():
+            flat[loose_weak] = spectral_flatness(frames[loose_weak], self._window_fn, self._flat_bins)
+
+        def level(weak: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return weak, weak & (flat < FLATNESS_MAX), weak & (flat < FLATNESS_CONTINUE)
+
+        strict = level(voiced & gate)
+        return strict, (level(loose_weak) if self._loose_runs is not None else strict)
 
     def _update_levels(self, power: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Noise floor and recent peak level (dBFS) at each new frame, its own frame included.
@@ -370,74 +381,10 @@ class VoiceActivityDetector:
         self._floor_db = float(floor[-1])
         return floor, peak
 
-    # ------------------------------------------------------------------ hysteresis
-    def _step(self, t: int, weak: bool, strong: bool, medium: bool = False) -> None:
-        """Advance the onset / offset state machine by frame ``t``.
-
-        ``weak``: webrtcvad and the energy gates say speech; ``strong``: and the frame is not
-        noise-like (spectral flatness below :data:`FLATNESS_MAX`); ``medium``: weak and flatness below
-        :data:`FLATNESS_CONTINUE` (strong frames are medium too). See the module docstring for the rules.
-        """
-        if not self._in_speech:
-            recent = self._recent
-            if strong:
-                recent.append(t)
-            while recent and recent[0] <= t - self._window:
-                recent.popleft()
-            soft = self._recent_medium
-            if medium or strong:
-                soft.append(t)
-            while soft and soft[0] <= t - 2 * MEDIUM_ONSET_FRAMES:
-                soft.popleft()
-            if len(recent) >= self._onset or (MEDIUM_ONSET_FRAMES and len(soft) >= MEDIUM_ONSET_FRAMES):
-                if len(recent) < self._onset:
-                    recent = soft
-                self._in_speech = True
-                self._first = recent[0]
-                self._start = max(self._first - PRE_ROLL_FRAMES, self._kept_end, self._emitted)
-                self._last = self._last_strong = t
-                self._run_strong = len(recent)
-                self._recent.clear()
-                soft.clear()
-        elif strong or (proven := medium and self._run_strong >= PROVEN_RUN_FRAMES) or (
-            weak and t - self._last_strong <= NOISY_RUN_FRAMES
-        ):
-            self._last = t
-            if strong or proven:
-                self._last_strong = t
-            self._run_strong += strong
-        elif t - self._last >= self._offset:
-            self._close_run(self._last + 1 + self._tail)
-
-    def _close_run(self, end: int) -> None:
-        """End the current run at frame ``end`` (exclusive); keep it when long enough."""
-        self._in_speech = False
-        if self._last + 1 - self._first >= self._min_frames:
-            self._runs.append((self._start, end))
-            self._kept_end = end
-
-    def _decided_until(self) -> int:
-        """Frames before this index can no longer change."""
-        if self._in_speech:
-            if self._last + 1 - self._first >= self._min_frames:
-                limit = min(self._last + 1 + self._tail, self._seen)
-            else:
-                limit = self._start
-        else:
-            # a future onset reaches back at most window - 1 + PRE_ROLL_FRAMES frames
-            limit = max(self._seen + 1 - self._window - PRE_ROLL_FRAMES, self._kept_end)
-        return max(min(limit, self._seen), self._emitted)
-
     def _emit(self, until: int) -> np.ndarray:
-        """Decisions for frames ``[frames_done, until)``, and forget runs that are fully returned."""
+        """Decisions for frames ``[frames_done, until)`` at both levels, shape (k, 2)."""
         lo = self._emitted
-        out = np.zeros(until - lo, dtype=bool)
-        for start, end in self._runs:
-            if end > lo and start < until:
-                out[max(start, lo) - lo : min(end, until) - lo] = True
-        if self._in_speech and self._last + 1 - self._first >= self._min_frames:
-            out[max(self._start, lo) - lo : max(min(self._last + 1 + self._tail, until), lo) - lo] = True
-        while self._runs and self._runs[0][1] <= until:
-            self._runs.popleft()
+        strict = self._runs.decisions(lo, until)
+        loose = strict if self._loose_runs is None else self._loose_runs.decisions(lo, until) | strict
         self._emitted = until
-        return out
+        return np.stack([strict, loose], axis=1)

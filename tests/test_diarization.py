@@ -149,6 +149,31 @@ def test_two_synthetic_voices_are_found_and_placed(rng):
     assert agree > 0.97
 
 
+def test_loose_frames_are_labelled_but_not_clustered(rng):
+    # the detector's own level misses the last 0.5 s of every turn; its looser level has them
+    turns, total = _turns()
+    x = dialogue(turns, total=total, rng=rng)
+    rows = _features(x)
+    ref = _reference_activity(turns, rows.shape[0])
+    loose = ref.any(axis=1)
+    speech = loose.copy()
+    for _, a, b in turns:
+        speech[int(b * 100) - 50 : int(b * 100)] = False
+    alone = diarize(rows[:, :40], speech)
+    both = diarize(rows[:, :40], speech, loose_speech=loose)
+    # counted and described on the detector's level alone: the same tree, the same count
+    assert [m.distance for m in both.merges] == [m.distance for m in alone.merges]
+    assert both.n_speakers == alone.n_speakers == 2
+    assert not alone.activity[~speech].any()
+    # every frame of either level is labelled, and the turn ends go to the right voice
+    assert np.array_equal(both.activity.any(axis=1), loose)
+    ends = loose & ~speech
+    assert np.mean(both.activity[ends] == ref[ends]) > 0.95
+    # a looser level without more frames changes nothing
+    same = diarize(rows[:, :40], speech, loose_speech=speech)
+    assert np.array_equal(same.activity, alone.activity)
+
+
 def test_given_speaker_count_is_respected(rng):
     turns, total = _turns(6)
     x = dialogue(turns, total=total, rng=rng)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from listenkit.diarization import _without_faint_noise
 from listenkit.diarization.faint_noise import drop_faint_noise, energy_db, flatness
+from listenkit.params import DEFAULT_PARAMS
 
 DB = 10 / np.log(10)  # dB per natural-log unit of power
 
@@ -84,3 +86,25 @@ def test_each_speaker_is_judged_against_their_own_level():
 def test_empty_activity():
     act = np.zeros((0, 2), dtype=bool)
     assert drop_faint_noise(act, np.zeros((0, 40), np.float32), below_db=10.0, min_flatness=0.45).shape == (0, 2)
+
+
+def test_strict_stretches_are_judged_before_loose_frames_join_them():
+    # one speaker; "strict" = frames the voice detector's own level found, the rest came from its
+    # looser level:
+    #   frames   0-199  voice at 0 dB, strict                       kept
+    #          250-329  flat noise at -14 dB, strict                dropped: judged alone first
+    #          330-449  voice at 0 dB, loose only (joins the noise)  kept
+    # Judged as one stretch (250-449: 80 frames at -14 dB, 120 at 0 dB) its median is 0 dB: the noise
+    # would stay. The speaker's median over everything is 0 dB; over the strict frames also 0 dB.
+    rows = np.full((500, 40), -40.0, dtype=np.float32)
+    rows[0:200] = _peaky(200, 0.0)
+    rows[250:330] = _flat(80, -14.0)
+    rows[330:450] = _peaky(120, 0.0)
+    act = np.zeros((500, 1), dtype=bool)
+    act[0:200, 0] = act[250:450, 0] = True
+    strict = np.zeros(500, dtype=bool)
+    strict[0:200] = strict[250:330] = True
+    assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS), act)  # one look: all stays
+    expected = act.copy()
+    expected[250:330, 0] = False
+    assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS, strict), expected)

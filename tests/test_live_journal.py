@@ -122,14 +122,29 @@ def test_recovered_session_equals_the_one_finalize_would_have_made(tmp_path):
     x = two_voices(12.0)
     a = analysed(x)
     rows, speech = a.frames()
+    assert (a.loose_speech() & ~speech).any()  # the looser level adds frames here: they must be kept
     j = JournalWriter({"source": "microphone", "sample_rate": SR}, folder=tmp_path)
-    j.flush_all(rows, speech, int(a.elapsed_s * SR))
+    j.flush_all(rows, speech, int(a.elapsed_s * SR), a.loose_speech())
     j.close(remove=False)
-    session = finalize_journal(read_journal(j.path))
+    contents = read_journal(j.path)
+    np.testing.assert_array_equal(contents.speech, speech)
+    np.testing.assert_array_equal(contents.loose, a.loose_speech())
+    session = finalize_journal(contents)
     expected = a.finalize()
     got = session.to_dict()
     assert got.pop("live")["recovered_from"] == j.path.name
     assert got == expected.to_dict()
+
+
+def test_a_journal_without_the_looser_level_reads_it_as_the_speech(tmp_path):
+    rows = np.zeros((6, 41), np.float16)
+    speech = np.array([0, 1, 1, 0, 1, 0], bool)
+    j = JournalWriter({"source": "microphone", "sample_rate": SR}, folder=tmp_path)
+    j.flush_all(rows, speech, 960)
+    j.close(remove=False)
+    contents = read_journal(j.path)
+    np.testing.assert_array_equal(contents.speech, speech)
+    np.testing.assert_array_equal(contents.loose, speech)
 
 
 def test_recover_writes_json_saves_history_and_removes_the_journal(tmp_path):

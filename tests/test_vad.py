@@ -8,7 +8,8 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from listenkit.params import AnalysisParams, with_overrides
+from listenkit.params import DEFAULT_PARAMS, AnalysisParams, with_overrides
+from listenkit.speech_runs import SpeechRuns
 from listenkit.timeline import read_rttm
 from listenkit.vad import VoiceActivityDetector
 
@@ -147,6 +148,50 @@ def test_params_are_used():
     assert not decide(x, with_overrides(AnalysisParams(), vad_min_speech_s=0.3)).any()
 
 
+def levels(x: np.ndarray, params: AnalysisParams = AnalysisParams(), cuts: list[int] | None = None) -> np.ndarray:
+    """Both levels' decisions (n_frames, 2) for ``x`` fed in blocks cut at ``cuts``, then flushed."""
+    vad = VoiceActivityDetector(params)
+    edges = [0, *sorted(cuts or []), len(x)]
+    parts = [vad.process_levels(x[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    parts.append(vad.flush_levels())
+    return np.concatenate(parts)
+
+
+def quiet_vowel_in_noise(snr_db: float) -> np.ndarray:
+    """3 s of white noise at -40 dBFS, a 1 s vowel at ``snr_db`` over it, 2 s of the noise."""
+    x = room(6 * SR, db=-40.0, seed=2)
+    v = vowel(1.0, amp=1.0)
+    x[3 * SR : 4 * SR] += v / np.sqrt(np.mean(v**2)) * 10 ** ((-40.0 + snr_db) / 20)
+    return x.astype(np.float32)
+
+
+def test_the_looser_level_finds_more_of_a_quiet_voice():
+    both = levels(quiet_vowel_in_noise(6.0))
+    strict, loose = both[:, 0], both[:, 1]
+    assert (loose >= strict).all()  # the looser level holds every frame of the detector's
+    # the vowel fills frames 300..399: the detector's gate (6 dB over the floor) passes part of it,
+    # the looser gate (1.5 dB) all of it, with the pre-roll and tail around it
+    assert 40 < strict[300:400].sum() < 95
+    assert loose[300:400].all() and loose.sum() <= 100 + 3 + 6
+    assert not loose[:290].any() and not loose[410:].any()  # the noise alone is not speech at either level
+    # far under the gates, neither level hears it
+    assert not levels(quiet_vowel_in_noise(0.0)).any()
+
+
+def test_one_level_when_the_loose_gate_is_not_lower():
+    x = quiet_vowel_in_noise(6.0)
+    both = levels(x, with_overrides(AnalysisParams(), vad_loose_gate_db=6.0))
+    np.testing.assert_array_equal(both[:, 0], both[:, 1])
+    np.testing.assert_array_equal(both[:, 0], levels(x)[:, 0])  # the detector's own level is the same
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(0, 6 * SR), max_size=12))
+def test_both_levels_chunked_equal_whole(cuts):
+    x = quiet_vowel_in_noise(6.0)
+    np.testing.assert_array_equal(levels(x, cuts=cuts), levels(x))
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError):
         VoiceActivityDetector(sample_rate=44100)
@@ -235,11 +280,11 @@ def test_conversation_against_reference(corpus, name, max_miss, max_fa):
 
 
 def _run_codes(codes: str) -> str:
-    vad = VoiceActivityDetector()
-    for t, c in enumerate(codes):
-        vad._step(t, c in "SMW", c == "S", c in "SM")
-    vad._seen = len(codes)
-    return as_text(vad.flush())
+    p = DEFAULT_PARAMS
+    runs = SpeechRuns(p.vad_onset_frames, p.vad_offset_frames, int(round(p.vad_min_speech_s * 100)))
+    runs.step_all(*(np.array([c in chars for c in codes]) for chars in ("SMW", "S", "SM")), emitted=0)
+    runs.close()
+    return as_text(runs.decisions(0, len(codes)))
 
 
 def test_medium_frames_carry_a_proven_run():

@@ -1,8 +1,8 @@
 """The crash-safe journal of a live session: what is needed to finalize it, written as it goes.
 
 While ``listenkit live`` runs, the :class:`~listenkit.pipeline.Analyzer`'s compact per-frame rows
-(40 log-mel powers + log energy in the analyzer's float16, and the speech decision, for every 10 ms
-frame: the exact input of :meth:`Analyzer.finalize`, about 30 MB per hour) are appended to a journal file in the user's data folder and synced to disk
+(40 log-mel powers + log energy in the analyzer's float16, and the voice detector's decisions, for every
+10 ms frame: the exact input of :meth:`Analyzer.finalize`, about 30 MB per hour) are appended to a journal file in the user's data folder and synced to disk
 every few seconds. Never audio. A crash or a power cut loses only the rows since the last sync; the
 next ``listenkit live`` (or ``listenkit recover``) finalizes what the journal holds. A session that
 ends normally removes its journal.
@@ -16,7 +16,9 @@ File format (``*.journal`` in ``<data dir>/live/``, mode 0600)::
                                               little-endian; samples = 16 kHz samples taken in so far;
                                               width = bytes per number of the rows (2 or 4)
         n * 41 float16 (or float32)           the rows, in the analyzer's own precision
-        n * uint8                             the speech decisions (0/1)
+        n * uint8                             the speech decisions: bit 0 the detector's, bit 1 its
+                                              looser level's (a journal without bit 1 reads as
+                                              both levels equal)
         uint32 crc32                          of everything in the record after the magic
 
 Reading stops at the first record that is cut short or fails its checksum (the crash happened while
@@ -107,7 +109,8 @@ class JournalWriter:
     def closed(self) -> bool:
         return self._fh.closed
 
-    def append(self, rows: np.ndarray, speech: np.ndarray, samples_16k: int) -> None:
+    def append(self, rows: np.ndarray, speech: np.ndarray, samples_16k: int,
+               loose: np.ndarray | None = None) -> None:
         """Write rows ``rows_written ..`` of ``rows`` / ``speech`` (all rows so far; only new ones are written).
 
         Parameters
@@ -116,10 +119,16 @@ class JournalWriter:
         speech : ndarray of bool, shape (n,)
         samples_16k : int
             16 kHz samples the analyzer has taken in (the session length so far).
+        loose : ndarray of bool, shape (n,), optional
+            The voice detector's looser level (:meth:`Analyzer.loose_speech`).
         """
         width = 2 if rows.dtype == np.float16 else 4  # stored exactly as the analyzer holds them
         new_rows = np.ascontiguousarray(rows[self.rows_written :], dtype=_DTYPES[width])
-        new_speech = np.ascontiguousarray(speech[self.rows_written : self.rows_written + new_rows.shape[0]], dtype=np.uint8)
+        span = slice(self.rows_written, self.rows_written + new_rows.shape[0])
+        new_speech = np.asarray(speech[span], dtype=np.uint8)
+        if loose is not None:
+            new_speech = new_speech | (np.asarray(loose[span], dtype=np.uint8) << 1)
+        new_speech = np.ascontiguousarray(new_speech, dtype=np.uint8)
         n = new_rows.shape[0]
         if new_speech.shape[0] != n:
             raise ValueError("rows and speech differ in length")
@@ -137,7 +146,8 @@ class JournalWriter:
             raise OutputError(f"{self.path}: {wording.LIVE_JOURNAL_FAILED.format(detail=exc.strerror or exc)}") from None
         self.rows_written += n
 
-    def maybe_sync(self, rows: np.ndarray, speech: np.ndarray, samples_16k: int, *, now: float | None = None) -> bool:
+    def maybe_sync(self, rows: np.ndarray, speech: np.ndarray, samples_16k: int, *, now: float | None = None,
+                   loose: np.ndarray | None = None) -> bool:
         """Append the new rows and sync, when :attr:`sync_every_s` has passed since the last sync.
 
         Returns True when it synced.
@@ -145,14 +155,15 @@ class JournalWriter:
         now = time.monotonic() if now is None else now
         if now - self._last_sync < self.sync_every_s:
             return False
-        self.append(rows, speech, samples_16k)
+        self.append(rows, speech, samples_16k, loose)
         self._sync()
         self._last_sync = now
         return True
 
-    def flush_all(self, rows: np.ndarray, speech: np.ndarray, samples_16k: int) -> None:
+    def flush_all(self, rows: np.ndarray, speech: np.ndarray, samples_16k: int,
+                  loose: np.ndarray | None = None) -> None:
         """Append every row not yet written and sync (at the end of a session, before finalizing)."""
-        self.append(rows, speech, samples_16k)
+        self.append(rows, speech, samples_16k, loose)
         self._sync()
 
     def _sync(self) -> None:
@@ -203,6 +214,8 @@ class JournalContents:
     rows : ndarray of float16 (or float32), shape (n, 41)
         As the analyzer held them.
     speech : ndarray of bool, shape (n,)
+    loose : ndarray of bool, shape (n,)
+        The voice detector's looser level (every ``speech`` frame included).
     samples_16k : int
         Length of the session at the last complete record, 16 kHz samples.
     damaged_tail : bool
@@ -213,6 +226,7 @@ class JournalContents:
     header: dict[str, Any]
     rows: np.ndarray
     speech: np.ndarray
+    loose: np.ndarray
     samples_16k: int
     damaged_tail: bool
 
@@ -271,7 +285,7 @@ def read_journal(path: str | Path) -> JournalContents:
         rows_parts.append(
             np.frombuffer(data, dtype=_DTYPES[width], count=n * _N_FEATURES, offset=head_end).reshape(n, _N_FEATURES)
         )
-        speech_parts.append(np.frombuffer(data, dtype=np.uint8, count=n, offset=head_end + n * _N_FEATURES * width) != 0)
+        speech_parts.append(np.frombuffer(data, dtype=np.uint8, count=n, offset=head_end + n * _N_FEATURES * width))
         samples = int(rec_samples)
         pos = body_end + _CRC.size
     if rows_parts:
@@ -279,8 +293,10 @@ def read_journal(path: str | Path) -> JournalContents:
         rows = rows.astype(rows_parts[0].dtype.newbyteorder("="), copy=False)
     else:
         rows = np.zeros((0, _N_FEATURES), np.float16)
-    speech = np.concatenate(speech_parts) if speech_parts else np.zeros(0, bool)
-    return JournalContents(path, header, rows, speech, samples, damaged)
+    levels = np.concatenate(speech_parts) if speech_parts else np.zeros(0, np.uint8)
+    speech = (levels & 1) != 0
+    loose = ((levels & 2) != 0) | speech
+    return JournalContents(path, header, rows, speech, loose, samples, damaged)
 
 
 def is_in_use(path: str | Path) -> bool:

@@ -34,6 +34,7 @@ class _JournalAnalyzer(Analyzer):
         )
         self._journal_rows = contents.rows
         self._journal_speech = contents.speech
+        self._journal_loose = contents.loose
         self._journal_elapsed = contents.elapsed_s
 
     @property
@@ -45,6 +46,9 @@ class _JournalAnalyzer(Analyzer):
 
     def frames(self) -> tuple[np.ndarray, np.ndarray]:
         return self._journal_rows, self._journal_speech
+
+    def loose_speech(self) -> np.ndarray:
+        return self._journal_loose
 
 
 def finalize_journal(

@@ -325,7 +325,8 @@ class LiveRunner:
                         next_refresh = now + s.refresh_s
                     if self.journal is not None:
                         rows, speech = self.analyzer.frames()
-                        if self.journal.maybe_sync(rows, speech, self._samples_16k(), now=now) and self.recorder:
+                        if self.journal.maybe_sync(rows, speech, self._samples_16k(), now=now,
+                                                   loose=self.analyzer.loose_speech()) and self.recorder:
                             self.recorder.sync()
             finally:
                 close = getattr(blocks, "close", None)
@@ -344,7 +345,7 @@ class LiveRunner:
                 self.recorder.sync()
             if self.journal is not None:
                 rows, speech = self.analyzer.frames()
-                self.journal.flush_all(rows, speech, self._samples_16k())
+                self.journal.flush_all(rows, speech, self._samples_16k(), self.analyzer.loose_speech())
             self._anchors.close()
             session = self.analyzer.finalize(voice=self.voice)
         session.extra["live"] = self._live_facts(stopped_by)
