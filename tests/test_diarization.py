@@ -213,6 +213,24 @@ def test_short_slivers_inside_speech_take_the_neighbours_label():
     assert _drop_slivers(path3, index, 10).tolist()[12:24] == [1] * 12
 
 
+def test_short_both_states_take_the_single_voice_next_to_them():
+    from listenkit.diarization.resegment_speakers import _drop_slivers
+
+    # states 0 and 1 are single voices, 2 is "both"; frames 0..59 continuous speech:
+    #   A x20, both x12, A x10, B x18  -> the 12 frames of "both" (< 20) become A
+    index = np.arange(60)
+    path = np.array([0] * 20 + [2] * 12 + [0] * 10 + [1] * 18)
+    assert _drop_slivers(path, index, 20, first_state=2).tolist() == [0] * 42 + [1] * 18
+    # single-voice stretches are left alone however short (B x12 between A's stays B)
+    path2 = np.array([0] * 20 + [1] * 12 + [0] * 28)
+    assert _drop_slivers(path2, index, 20, first_state=2).tolist() == path2.tolist()
+    # "both" held for 20 frames or more is kept; so is a short one between pauses
+    path3 = np.array([0] * 20 + [2] * 20 + [1] * 20)
+    assert _drop_slivers(path3, index, 20, first_state=2).tolist() == path3.tolist()
+    index4 = np.concatenate([np.arange(20), np.arange(50, 62), np.arange(90, 118)])
+    assert _drop_slivers(path, index4, 20, first_state=2).tolist() == path.tolist()
+
+
 def _log_mel_rows(n: int, level_db: float, peaky: bool, rng: np.random.Generator) -> np.ndarray:
     """Rows of 40 log-mel powers: a harmonic-like spectrum (every 4th band 30 dB up) or a flat one."""
     base = np.full((n, 40), level_db / (10 / np.log(10)))
