@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from listenkit.diarization import _without_faint_noise
-from listenkit.diarization.faint_noise import drop_faint_noise, energy_db, flatness
+from listenkit.diarization.faint_noise import drop_faint_noise, drop_flat_extra, energy_db, flatness
 from listenkit.params import DEFAULT_PARAMS
 
 DB = 10 / np.log(10)  # dB per natural-log unit of power
@@ -107,4 +107,27 @@ def test_strict_stretches_are_judged_before_loose_frames_join_them():
     assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS), act)  # one look: all stays
     expected = act.copy()
     expected[250:330, 0] = False
+    assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS, strict), expected)
+
+
+def test_flat_stretches_only_the_looser_level_heard_go_however_loud():
+    # one speaker, strict = the detector's own frames:
+    #   frames   0-199  voice at 0 dB, strict            kept
+    #          250-299  flat at 0 dB, strict            kept (a loud fricative the detector heard)
+    #          350-399  flat at 0 dB, looser level only  dropped: not faint, but flat and unconfirmed
+    #          450-499  voice at -3 dB, looser only      kept (a far voice the looser level found)
+    rows = np.full((500, 40), -40.0, dtype=np.float32)
+    rows[0:200] = _peaky(200, 0.0)
+    rows[250:300] = _flat(50, 0.0)
+    rows[350:400] = _flat(50, 0.0)
+    rows[450:500] = _peaky(50, -3.0)
+    act = np.zeros((500, 1), dtype=bool)
+    for a, b in ((0, 200), (250, 300), (350, 400), (450, 500)):
+        act[a:b, 0] = True
+    strict = np.zeros(500, dtype=bool)
+    strict[0:300] = True
+    expected = act.copy()
+    expected[350:400, 0] = False
+    assert np.array_equal(drop_flat_extra(act, rows, strict, min_flatness=0.45), expected)
+    assert np.array_equal(drop_flat_extra(act, rows, np.ones(500, bool), min_flatness=0.45), act)
     assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS, strict), expected)

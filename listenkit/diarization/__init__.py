@@ -15,7 +15,7 @@ from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
 from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merges, two_voice_distance, ward_tree
 from .frames import FrameFeatures, Windows, make_windows, speech_features
-from .faint_noise import drop_faint_noise
+from .faint_noise import drop_faint_noise, drop_flat_extra
 from .resegment_speakers import resegment
 
 __all__ = ["Diarization", "diarize"]
@@ -163,16 +163,18 @@ def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: Anal
     With ``strict`` (the detector's own level, when the looser level added frames), the stretches of
     strict frames are judged first, as if the looser level were not there, then the stretches of
     what is left: a noisy stretch of strict frames must not escape because loose frames of real
-    speech joined it (the real interview talkbank-jpn-tyo kept 0.8 s of noise that way).
+    speech joined it (the real interview talkbank-jpn-tyo kept 0.8 s of noise that way); last,
+    stretches only the looser level heard go when they are flat (:func:`drop_flat_extra`).
     """
     def drop(act: np.ndarray) -> np.ndarray:
         return drop_faint_noise(act, log_mel, below_db=params.faint_noise_db,
                                 min_flatness=params.faint_noise_flatness, very_faint_db=params.very_faint_db)
 
-    if strict is not None:
-        within = activity & strict[:, None]
-        activity = activity & ~(within & ~drop(within))
-    return drop(activity)
+    if strict is None:
+        return drop(activity)
+    within = activity & strict[:, None]
+    activity = drop(activity & ~(within & ~drop(within)))
+    return drop_flat_extra(activity, log_mel, strict, min_flatness=params.faint_noise_flatness)
 
 
 def _order_by_first_speech(activity: np.ndarray) -> np.ndarray:
