@@ -43,6 +43,22 @@ def test_viterbi_per_frame_switch_cost():
     assert viterbi(ll, np.array([5, 5, 1, 5.0])).tolist() == [0, 0, 1, 1]
 
 
+def test_viterbi_fast_loops_equal_the_numpy_loop(rng):
+    from listenkit.diarization.resegment import _few_states, _many_states, _two_states
+
+    for trial in range(200):
+        k = int(rng.integers(1, 5))
+        n = int(rng.integers(1, 200))
+        # small integers make ties (lower state and staying win them); penalties include 0 and negative
+        ll = rng.integers(-3, 3, size=(n, k)).astype(float) if trial % 2 else 3 * rng.normal(size=(n, k))
+        pen = rng.choice([-1.0, 0.0, 1.0, 2.5, 30.0], size=n)
+        expected = _many_states(ll, pen)
+        assert np.array_equal(_few_states(ll, pen), expected)
+        if k == 2:
+            assert np.array_equal(_two_states(ll, pen), expected)
+        assert np.array_equal(viterbi(ll, pen), expected)
+
+
 def test_gmm_separates_two_blobs(rng):
     a = rng.normal(-3, 1, size=(800, 4))
     b = rng.normal(+3, 1, size=(800, 4))
