@@ -44,12 +44,16 @@ def with_room(x: np.ndarray) -> np.ndarray:
     return (x + room(len(x))).astype(np.float32)
 
 
-def decide(x: np.ndarray, params: AnalysisParams = AnalysisParams(), cuts: list[int] | None = None) -> np.ndarray:
-    """All decisions for ``x`` fed in blocks cut at ``cuts`` (one block when None), then flushed."""
+def decide(x: np.ndarray, params: AnalysisParams = AnalysisParams(), cuts: list[int] | None = None,
+           *, both_levels: bool = False) -> np.ndarray:
+    """All decisions for ``x`` fed in blocks cut at ``cuts`` (one block when None), then flushed:
+    ``process``/``flush`` (n_frames,), or with ``both_levels`` ``process_levels``/``flush_levels``
+    (n_frames, 2)."""
     vad = VoiceActivityDetector(params)
+    process, flush = (vad.process_levels, vad.flush_levels) if both_levels else (vad.process, vad.flush)
     edges = [0, *sorted(cuts or []), len(x)]
-    parts = [vad.process(x[a:b]) for a, b in zip(edges[:-1], edges[1:])]
-    parts.append(vad.flush())
+    parts = [process(x[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    parts.append(flush())
     return np.concatenate(parts)
 
 
@@ -150,11 +154,7 @@ def test_params_are_used():
 
 def levels(x: np.ndarray, params: AnalysisParams = AnalysisParams(), cuts: list[int] | None = None) -> np.ndarray:
     """Both levels' decisions (n_frames, 2) for ``x`` fed in blocks cut at ``cuts``, then flushed."""
-    vad = VoiceActivityDetector(params)
-    edges = [0, *sorted(cuts or []), len(x)]
-    parts = [vad.process_levels(x[a:b]) for a, b in zip(edges[:-1], edges[1:])]
-    parts.append(vad.flush_levels())
-    return np.concatenate(parts)
+    return decide(x, params, cuts, both_levels=True)
 
 
 def quiet_vowel_in_noise(snr_db: float) -> np.ndarray:
