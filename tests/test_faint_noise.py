@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from listenkit.diarization import _without_faint_noise
-from listenkit.diarization.faint_noise import drop_faint_noise, drop_flat_extra, energy_db, flatness
+from listenkit.diarization.faint_noise import drop_doubtful_extra, drop_faint_noise, energy_db, flatness
 from listenkit.params import DEFAULT_PARAMS
 
 DB = 10 / np.log(10)  # dB per natural-log unit of power
@@ -110,24 +110,34 @@ def test_strict_stretches_are_judged_before_loose_frames_join_them():
     assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS, strict), expected)
 
 
-def test_flat_stretches_only_the_looser_level_heard_go_however_loud():
+def test_doubtful_stretches_only_the_looser_level_heard_go():
     # one speaker, strict = the detector's own frames:
     #   frames   0-199  voice at 0 dB, strict            kept
     #          250-299  flat at 0 dB, strict            kept (a loud fricative the detector heard)
     #          350-399  flat at 0 dB, looser level only  dropped: not faint, but flat and unconfirmed
     #          450-499  voice at -3 dB, looser only      kept (a far voice the looser level found)
-    rows = np.full((500, 40), -40.0, dtype=np.float32)
+    #          550-599  voice at -12 dB, looser only     dropped: voiced, but 12 dB under the speaker
+    # energies of the speaker's frames: 350 at 0 dB, 50 at -3, 50 at -12 -> median 0 dB
+    rows = np.full((600, 40), -40.0, dtype=np.float32)
     rows[0:200] = _peaky(200, 0.0)
     rows[250:300] = _flat(50, 0.0)
     rows[350:400] = _flat(50, 0.0)
     rows[450:500] = _peaky(50, -3.0)
-    act = np.zeros((500, 1), dtype=bool)
-    for a, b in ((0, 200), (250, 300), (350, 400), (450, 500)):
+    rows[550:600] = _peaky(50, -12.0)
+    act = np.zeros((600, 1), dtype=bool)
+    for a, b in ((0, 200), (250, 300), (350, 400), (450, 500), (550, 600)):
         act[a:b, 0] = True
-    strict = np.zeros(500, dtype=bool)
+    strict = np.zeros(600, dtype=bool)
     strict[0:300] = True
     expected = act.copy()
-    expected[350:400, 0] = False
-    assert np.array_equal(drop_flat_extra(act, rows, strict, min_flatness=0.45), expected)
-    assert np.array_equal(drop_flat_extra(act, rows, np.ones(500, bool), min_flatness=0.45), act)
+    expected[350:400, 0] = expected[550:600, 0] = False
+    got = drop_doubtful_extra(act, rows, strict, min_flatness=0.45, below_db=10.0)
+    assert np.array_equal(got, expected)
+    # at 15 dB the -12 dB voice stays; with every frame strict nothing goes
+    expected[550:600, 0] = True
+    assert np.array_equal(drop_doubtful_extra(act, rows, strict, min_flatness=0.45, below_db=15.0), expected)
+    assert np.array_equal(drop_doubtful_extra(act, rows, np.ones(600, bool), min_flatness=0.45, below_db=10.0), act)
+    # in the analysis's own order the same two go (the faint check alone keeps the -12 dB voice:
+    # voiced, and not 16 dB under)
+    expected[550:600, 0] = False
     assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS, strict), expected)

@@ -19,7 +19,7 @@ from ..features import bandwidth
 from ..params import DEFAULT_PARAMS, AnalysisParams
 from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merges, two_voice_distance, ward_tree
 from .frames import FrameFeatures, Windows, make_windows, speech_features
-from .faint_noise import drop_faint_noise, drop_flat_extra
+from .faint_noise import drop_doubtful_extra, drop_faint_noise
 from .resegment_speakers import resegment
 
 __all__ = ["Diarization", "diarize"]
@@ -168,7 +168,7 @@ def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: Anal
     strict frames are judged first, as if the looser level were not there, then the stretches of
     what is left: a noisy stretch of strict frames must not escape because loose frames of real
     speech joined it (the real interview talkbank-jpn-tyo kept 0.8 s of noise that way); last,
-    stretches only the looser level heard go when they are flat (:func:`drop_flat_extra`).
+    stretches only the looser level heard go when they are flat or faint (:func:`drop_doubtful_extra`).
     """
     def drop(act: np.ndarray) -> np.ndarray:
         return drop_faint_noise(act, log_mel, below_db=params.faint_noise_db,
@@ -178,7 +178,8 @@ def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: Anal
         return drop(activity)
     within = activity & strict[:, None]
     activity = drop(activity & ~(within & ~drop(within)))
-    return drop_flat_extra(activity, log_mel, strict, min_flatness=params.faint_noise_flatness)
+    return drop_doubtful_extra(activity, log_mel, strict, min_flatness=params.faint_noise_flatness,
+                               below_db=params.faint_noise_db)
 
 
 def _order_by_first_speech(activity: np.ndarray) -> np.ndarray:
