@@ -51,9 +51,10 @@ fourth session (129ef6d), test, seed 3      100 % / 91.7 %    83.3 / 87.5   1.00
 
 (oracle / pipeline.) At 9bc5bfd the "you" time over the speech the analysis found is 0.937 (test;
 0.906 on dev, seed 1, at 33d6dca): most of the gap to 0.95 is wrong labels, not missed speech. With
-the voice detector's looser level (2dba1d8 and 129ef6d alike) it is 0.938 on test; on dev, seed 1, 8 folds, the right
-"you" went 95.8 -> 91.7 % (one conversation whose user cluster was 52 % the user's before and 50 %
-after: a coin toss either way, the user merged with another voice), "you" time 0.861 -> 0.849.
+the voice detector's looser level (2dba1d8 and 129ef6d alike) it is 0.938 on test; on dev, seed 1,
+8 folds (at 9365a16), the right "you" went 95.8 -> 91.7 % (one conversation whose user cluster was
+52 % the user's before and 50 % after: a coin toss either way, the user merged with another voice),
+"you" time 0.861 -> 0.849.
 Misses with the pipeline are diarization errors: the user's speech split between clusters or merged
 with another voice, so no cluster is mostly the user (at 9bc5bfd: a two-person talk at 12 dB SNR
 whose voices were mixed, and a four-person talk counted as two). False "you" in absent
