@@ -18,6 +18,8 @@ stretches) lay 20 dB or more under their speaker. The flat rule (10 dB, 0.45) to
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 FLATNESS_BANDS = slice(3, 30)  # mel bands with centres of about 170-3400 Hz
@@ -78,25 +80,10 @@ def drop_faint_noise(activity: np.ndarray, log_mel: np.ndarray, *, below_db: flo
     ndarray of bool, shape (n_frames, n_speakers)
         A copy; a stretch is a run of consecutive frames of one speaker.
     """
-    out = activity.copy()
-    if activity.size == 0:
-        return out
-    frames = np.flatnonzero(activity.any(axis=1))
-    energy = np.full(activity.shape[0], np.nan, dtype=np.float32)
-    flat = np.full(activity.shape[0], np.nan, dtype=np.float32)
-    energy[frames], flat[frames] = energy_and_flatness(log_mel[frames])
-    for k in range(activity.shape[1]):
-        col = activity[:, k]
-        if not col.any():
-            continue
-        reference = float(np.median(energy[col]))
-        edges = np.diff(np.concatenate(([0], col.astype(np.int8), [0])))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-            e = np.median(energy[a:b])
-            faint_and_flat = e <= reference - below_db and np.median(flat[a:b]) >= min_flatness
-            if faint_and_flat or e <= reference - very_faint_db:
-                out[a:b, k] = False
-    return out
+    def goes(a: int, b: int, energy: float, flat: float, reference: float) -> bool:
+        return (energy <= reference - below_db and flat >= min_flatness) or energy <= reference - very_faint_db
+
+    return _drop_stretches(activity, log_mel, goes)
 
 
 def drop_doubtful_extra(activity: np.ndarray, log_mel: np.ndarray, strict: np.ndarray, *,
@@ -128,8 +115,25 @@ def drop_doubtful_extra(activity: np.ndarray, log_mel: np.ndarray, strict: np.nd
     ndarray of bool, shape (n_frames, n_speakers)
         A copy.
     """
-    out = activity.copy()
     if not (activity.any(axis=1) & ~strict).any():
+        return activity.copy()
+
+    def goes(a: int, b: int, energy: float, flat: float, reference: float) -> bool:
+        return not strict[a:b].any() and (flat >= min_flatness or energy <= reference - below_db)
+
+    return _drop_stretches(activity, log_mel, goes)
+
+
+def _drop_stretches(activity: np.ndarray, log_mel: np.ndarray,
+                    goes: Callable[[int, int, float, float, float], bool]) -> np.ndarray:
+    """A copy of ``activity`` without the stretches ``goes`` picks.
+
+    A stretch is a run ``[a, b)`` of consecutive frames of one speaker; ``goes(a, b, energy,
+    flatness, reference)`` gets its median energy (dB) and median flatness, and the speaker's median
+    energy over all their frames (dB).
+    """
+    out = activity.copy()
+    if activity.size == 0:
         return out
     frames = np.flatnonzero(activity.any(axis=1))
     energy = np.full(activity.shape[0], np.nan, dtype=np.float32)
@@ -142,8 +146,6 @@ def drop_doubtful_extra(activity: np.ndarray, log_mel: np.ndarray, strict: np.nd
         reference = float(np.median(energy[col]))
         edges = np.diff(np.concatenate(([0], col.astype(np.int8), [0])))
         for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-            if strict[a:b].any():
-                continue
-            if np.median(flat[a:b]) >= min_flatness or np.median(energy[a:b]) <= reference - below_db:
+            if goes(int(a), int(b), float(np.median(energy[a:b])), float(np.median(flat[a:b])), reference):
                 out[a:b, k] = False
     return out
