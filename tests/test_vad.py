@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from listenkit.params import DEFAULT_PARAMS, AnalysisParams, with_overrides
@@ -311,3 +311,26 @@ def test_enough_medium_frames_start_speech():
 def test_sparse_medium_frames_do_not_start_speech():
     codes = "_" * 20 + "M__" * 9 + "_" * 40  # at most 7 in any 20 frames
     assert _run_codes(codes) == "_" * len(codes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(st.tuples(st.sampled_from("SMW_"), st.integers(1, 40)), min_size=1, max_size=30),
+       cuts=st.lists(st.integers(0, 1200), max_size=6), emitted=st.integers(0, 30))
+@example(pieces=[("S", 20), ("_", 15), ("S", 20), ("_", 50)], cuts=[], emitted=0)  # ends on the 15th blank frame
+def test_stepping_only_frames_with_evidence_equals_stepping_every_frame(pieces, cuts, emitted):
+    # step_all skips the frames without evidence; the reference steps every frame, in any chunking
+    codes = "".join(c * n for c, n in pieces)
+    p = DEFAULT_PARAMS
+    args = (p.vad_onset_frames, p.vad_offset_frames, int(round(p.vad_min_speech_s * 100)))
+    evidence = [np.array([c in chars for c in codes]) for chars in ("SMW", "S", "SM")]
+    fast, slow = SpeechRuns(*args), SpeechRuns(*args)
+    bounds = [0, *sorted(min(c, len(codes)) for c in cuts), len(codes)]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        fast.step_all(*(e[a:b] for e in evidence), emitted)
+        for t in range(a, b):
+            slow.step(t, *(bool(e[t]) for e in evidence), emitted)
+        slow.seen = b
+        assert fast.decided_until(emitted) == slow.decided_until(emitted)
+    for runs in (fast, slow):
+        runs.close()
+    assert as_text(fast.decisions(0, len(codes))) == as_text(slow.decisions(0, len(codes)))
