@@ -25,7 +25,7 @@ class FrameFeatures:
     index : ndarray of int, shape (n_speech,)
         Frame index (10 ms hops) of each speech frame, increasing.
     ceps : ndarray, shape (n_speech, 19)
-        Mean- and variance-normalised MFCC c1..c19.
+        Mean- and variance-normalised MFCC c1..c19 (a view of the first half of ``full``).
     full : ndarray, shape (n_speech, 38)
         ``ceps`` with their deltas: what the speaker models see.
     mean, std : ndarray, shape (19,)
@@ -54,13 +54,16 @@ def speech_features(log_mel: np.ndarray, speech: np.ndarray) -> FrameFeatures:
         empty = np.zeros((0, N_CEPS), np.float32)
         return FrameFeatures(index, empty, np.zeros((0, 2 * N_CEPS), np.float32), np.zeros(N_CEPS), np.ones(N_CEPS))
     # only the speech frames are transformed (memory: an hour has ~250k of them, 360k frames in all);
-    # deltas run over the speech frames in order, across pauses
-    ceps = mfcc(log_mel[index].astype(np.float32), N_CEPS + 1)[:, 1:]
+    # deltas run over the speech frames in order, across pauses. The cepstra are written straight
+    # into the first half of ``full`` (``ceps`` is a view of it): no copies of an hour's frames
+    full = np.empty((index.size, 2 * N_CEPS), dtype=np.float32)
+    ceps = full[:, :N_CEPS]
+    ceps[...] = mfcc(log_mel[index].astype(np.float32), N_CEPS + 1)[:, 1:]
     mean = ceps.mean(axis=0)
     std = ceps.std(axis=0) + 1e-3
     ceps -= mean
     ceps /= std
-    full = np.hstack([ceps, deltas(ceps)]).astype(np.float32)
+    full[:, N_CEPS:] = deltas(ceps)
     return FrameFeatures(index, ceps, full, mean, std)
 
 
