@@ -351,3 +351,11 @@ def test_enrollment_time_accuracy_by_hand():
     nobody = judge(col, None, True)
     assert not nobody["right"]
     assert nobody["time_acc"] == pytest.approx(0.4) and nobody["time_acc_found"] == pytest.approx(1 - 5 / 9)
+
+
+def test_bench_reports_the_median_pair():
+    from calibration.bench import _median_index
+
+    assert _median_index([3.1, 2.7, 2.9]) == 2
+    assert _median_index([2.0]) == 0
+    assert _median_index([3.0, 1.0, 4.0, 2.0]) == 3  # the lower middle of an even count
