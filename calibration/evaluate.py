@@ -106,6 +106,7 @@ def evaluate_entry(
         **scores,
         "wall_s": round(wall, 2),
         "rtf": round(wall / session.duration_s, 4) if session.duration_s else None,
+        "quality": session.extra.get("quality"),
         "consistency": {
             "events_follow_rules": rule_events == own_events,
             "share_vs_segments_max_pp": round(100 * share_gap, 3),

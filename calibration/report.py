@@ -64,6 +64,14 @@ def overall_markdown(results: dict[str, Any]) -> str:
         f"| floor changes F1 (±1.0 s, same incoming speaker) | {_f1(g['floor_changes'])} |",
         f"| response gap: median abs error / median bias (hyp − ref) | {_num(g['median_abs_error_s'])} / {_num(g['median_bias_s'])} s |",
     ]
+    c = o.get("loud_background")
+    if c:
+        shown, rest = c["shown"], c["not_shown"]
+        lines.append(
+            f"| loud-background note shown: files; share error median, files over 5 pp (others) | {shown['files']}; "
+            f"{_num(shown['share_median_pp'], 1)} pp, {shown['share_over_5pp']} ({rest['files']}; "
+            f"{_num(rest['share_median_pp'], 1)} pp, {rest['share_over_5pp']}) |"
+        )
     return "\n".join(lines) + "\n"
 
 

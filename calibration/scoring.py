@@ -406,4 +406,19 @@ def aggregate(files: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "median_abs_error_s": float(np.median(np.abs(d))) if d else None,
         "median_bias_s": float(np.median(d)) if d else None,
     }
+    out["loud_background"] = _caveat_check(ok)
+    return out
+
+
+def _caveat_check(files: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """How the files with the loud-background caveat (:mod:`listenkit.recording_quality`) fared:
+    their count and talk-share error (median, and how many over 5 points) against the others."""
+    known = [f for f in files if isinstance(f.get("quality"), dict)]
+    if not known:
+        return None
+    out: dict[str, Any] = {}
+    for key, flagged in (("shown", True), ("not_shown", False)):
+        errors = [f["share"]["max_pp"] for f in known if bool(f["quality"].get("loud_background")) == flagged]
+        out[key] = {"files": len(errors), "share_median_pp": float(np.median(errors)) if errors else None,
+                    "share_over_5pp": int(sum(e > 5 for e in errors))}
     return out

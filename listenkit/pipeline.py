@@ -27,6 +27,7 @@ from .features import FRAME_S, N_MELS, SAMPLE_RATE, FeatureExtractor
 from .framestore import GrowingArray
 from .metrics import compute_metrics, speaker_summaries
 from .params import DEFAULT_PARAMS, DEFAULT_RULES, AnalysisParams, Rules
+from .recording_quality import quality_facts
 from .resample import Resampler
 from .session import Session
 from .sources import FileSource, Source
@@ -149,8 +150,9 @@ class Analyzer:
         """
         self.finish()
         rows, speech = self.frames()
+        loose = self.loose_speech()
         dia = diarize(rows[:, :N_MELS], speech, params=self.params, num_speakers=self.num_speakers,
-                      loose_speech=self.loose_speech())
+                      loose_speech=loose)
         ids = [f"S{k + 1}" for k in range(dia.n_speakers)]
         labels: dict[str, str] = {}
         if voice is not None and dia.n_speakers > 0:
@@ -167,6 +169,7 @@ class Analyzer:
             speaker_ids=ids,
             labels=labels or None,
         )
+        session.extra["quality"] = quality_facts(rows[:, :N_MELS], dia.activity, speech | loose)
         session.extra["analysis"] = {
             "num_speakers_given": self.num_speakers,
             "top_merges": [{"distance": round(m.distance, 2), "speech_s": [round(f * 0.01, 2) for f in m.frames]}

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import wording
 from .chart import KeyNumbers, draw_balance_chart, figure_bytes, key_numbers, speaker_colours
 from .fileio import atomic_write_text
+from .recording_quality import loud_background_db
 from .session import Session
 
 _CSS = """
@@ -44,6 +45,7 @@ th { font-weight: 600; color: var(--muted); font-size: .9rem; }
 .swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: .45em; vertical-align: -.05em; }
 .feedback { margin: 0; padding-left: 1.2rem; }
 .feedback li { margin: .3rem 0; }
+.note { background: #fff8e1; border: 1px solid #f0d68a; border-radius: 10px; padding: .7rem 1rem; margin: 0 0 1rem; }
 footer { color: var(--muted); font-size: .85rem; text-align: center; margin-top: 1.5rem; }
 @media (max-width: 480px) { body { font-size: 15px; } main { padding: .8rem .6rem; } section { padding: .8rem; } }
 """
@@ -103,6 +105,12 @@ def _feedback_html(feedback: list[str]) -> str:
     return f"<section><h2>{_e(wording.REPORT_FEEDBACK)}</h2>{inner}</section>"
 
 
+def _caveat_html(session: Session) -> str:
+    """The loud-background note (:mod:`listenkit.recording_quality`), or nothing."""
+    margin = loud_background_db(session.extra)
+    return "" if margin is None else f'<p class="note">{_e(wording.loud_background_note(margin))}</p>'
+
+
 def render_report_html(session: Session) -> str:
     """The report of one conversation as a complete HTML document.
 
@@ -141,6 +149,7 @@ def render_report_html(session: Session) -> str:
         _feedback_html(session.feedback),
         "</div>",
         _speakers_html(numbers),
+        _caveat_html(session),
         f"<footer>{_e(wording.REPORT_FOOTER.format(version=__version__))}</footer>",
         "</main></body>",
         "</html>",

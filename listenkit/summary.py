@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import wording
+from .recording_quality import loud_background_db
 from .session import Session, SpeakerSummary
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,6 +129,9 @@ def summary_text(session: Session) -> str:
     )
     lines += ["", f"{wording.SUMMARY_BALANCE}: {parts}", ""]
     lines += [f"{key}: {value}" for key, value in _key_numbers(session, metrics)]
+    margin = loud_background_db(session.extra)
+    if margin is not None:
+        lines += ["", wording.loud_background_note(margin)]
     if session.feedback:
         lines += ["", wording.SUMMARY_FEEDBACK]
         lines += [f"  - {message}" for message in session.feedback]
@@ -179,6 +183,10 @@ def _render_rich(session: Session, console: "Console") -> None:
         grid.add_row(key, value)
     console.print()
     console.print(grid)
+    margin = loud_background_db(session.extra)
+    if margin is not None:
+        console.print()
+        console.print(Text(wording.loud_background_note(margin), style="yellow"))
 
     if session.feedback:
         console.print()

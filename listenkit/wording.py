@@ -125,6 +125,14 @@ def summary_monologue(name: str, duration_s: float, start_s: float) -> str:
     return f"{name}, {format_clock(duration_s)} from {format_clock(start_s)}"
 
 
+def loud_background_note(margin_db: float) -> str:
+    """The caveat shown when the quietest voice was near the background's level (dB over it)."""
+    how = ("hardly louder than the background noise" if margin_db < 1.0
+           else f"only about {margin_db:.0f} dB louder than the background noise")
+    return (f"Note: the quietest voice was {how}. Some of its speech may have been missed, so the shares "
+            "may be off by a few points. A quieter place, or the microphone between the speakers, helps.")
+
+
 def summary_gap(median_s: float | None) -> str:
     """The median response gap key number, seconds."""
     if median_s is None:
