@@ -144,12 +144,12 @@ def render_report_html(session: Session) -> str:
         f'<header><h1>{_e(wording.CHART_TITLE)}</h1><p class="meta">{_e(subtitle)}</p></header>',
         f'<section class="chart">{chart_svg(session)}</section>',
         "" if session.segments else f'<section class="empty"><h2>{_e(wording.CHART_EMPTY_TITLE)}</h2></section>',
+        _caveat_html(session),  # right under the chart whose shares it qualifies
         '<div class="grid">',
         _numbers_html(numbers),
         _feedback_html(session.feedback),
         "</div>",
         _speakers_html(numbers),
-        _caveat_html(session),
         f"<footer>{_e(wording.REPORT_FOOTER.format(version=__version__))}</footer>",
         "</main></body>",
         "</html>",
