@@ -30,6 +30,8 @@ LOUD_BACKGROUND_DB = 8.0
 MIN_BACKGROUND_FRAMES = 100
 #: Frames (10 ms) a speaker needs to count (a second of speech).
 MIN_SPEAKER_FRAMES = 100
+#: At most about this many frames (10 min) are looked at, evenly spread over a longer recording.
+MAX_FRAMES = 60000
 
 
 def quietest_voice_margin_db(log_mel: np.ndarray, activity: np.ndarray, heard: np.ndarray) -> float | None:
@@ -52,13 +54,15 @@ def quietest_voice_margin_db(log_mel: np.ndarray, activity: np.ndarray, heard: n
     n = min(log_mel.shape[0], activity.shape[0], heard.shape[0])
     if n == 0:
         return None
-    energy = energy_db(log_mel[:n])
-    background = ~(np.asarray(heard[:n], dtype=bool) | activity[:n].any(axis=1))
-    if int(background.sum()) >= MIN_BACKGROUND_FRAMES:
+    step = max(1, n // MAX_FRAMES)  # evenly spread frames: medians need no more
+    energy = energy_db(log_mel[:n:step])
+    activity = activity[:n:step]
+    background = ~(np.asarray(heard[:n:step], dtype=bool) | activity.any(axis=1))
+    if int(background.sum()) * step >= MIN_BACKGROUND_FRAMES:
         floor = float(np.median(energy[background]))
     else:
         floor = float(np.percentile(energy, 5))
-    levels = [float(np.median(energy[col])) for col in activity[:n].T if int(col.sum()) >= MIN_SPEAKER_FRAMES]
+    levels = [float(np.median(energy[col])) for col in activity.T if int(col.sum()) * step >= MIN_SPEAKER_FRAMES]
     return min(levels) - floor if levels else None
 
 

@@ -42,6 +42,13 @@ def test_margin_is_the_quietest_voice_over_the_background():
     assert quality_facts(rows, activity, heard)["loud_background"] is False
 
 
+def test_a_long_recording_is_measured_on_spread_frames():
+    # 25 min of background and a second (100 frames) of a quiet voice: every 2nd frame is looked at,
+    # the voice still counts and the margin is the same
+    rows, activity, heard = _scene(150000, 20.0, 5.0, b_frames=100)
+    assert quietest_voice_margin_db(rows, activity, heard) == pytest.approx(5.0, abs=1e-3)
+
+
 def test_frames_heard_by_the_detector_are_not_background():
     # 400 frames at 12 dB that the detector heard but nobody was given: not background
     rows, activity, heard = _scene(500, 20.0, 15.0)
