@@ -182,8 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # floor and analysis alternate, so that each ratio compares passes run under the same load
     pairs = [(run_child("floor", path), run_child("analysis", path)) for _ in range(args.repeat)]
     ratios = [full["wall_s"] / floor["wall_s"] for floor, full in pairs]
-    floor, full = pairs[_median_index(ratios)]  # the pair of the median ratio is shown
-    ratio = ratios[_median_index(ratios)]
+    middle = _median_index(ratios)  # the pair of the median ratio is shown
+    (floor, full), ratio = pairs[middle], ratios[middle]
     peak_mb = max(full["peak_mb"] for _, full in pairs)
     hours = args.minutes / 60.0
     audio_s = args.minutes * 60.0
