@@ -66,8 +66,8 @@ class SpeechRuns:
         without evidence changes nothing, except the one that ends a run (the ``offset_frames``-th
         after its last continuing frame), which is stepped on its own: the state is the same as
         after stepping every frame (an onset needs a new frame of evidence; the onset windows' old
-        frames are dropped when the next frame of evidence comes). Speech is mostly evidence and
-        pauses mostly not: this halves the time of the hysteresis on a conversation.
+        frames are dropped when the next frame of evidence comes). On the benchmark hour (83 % speech)
+        it steps 550 000 frames instead of 720 000 (both levels).
         """
         first = self.seen
         end = first + len(weak)
