@@ -40,6 +40,10 @@ ProgressCallback = Callable[[float], None]
 class VoiceMatcher(Protocol):
     """Finds the enrolled user's voice among the speakers found (see :mod:`listenkit.profile`)."""
 
+    def scores(self, log_mel: np.ndarray, activity: np.ndarray) -> np.ndarray:
+        """How much each column of ``activity`` (n_frames, k) sounds like the user (the
+        diarization uses it to merge and split clusters); ``-inf`` for too little speech."""
+
     def match(self, log_mel: np.ndarray, activity: np.ndarray) -> int | None:
         """Column of ``activity`` (n_frames, n_speakers) that is the user, or None when absent.
 
@@ -152,7 +156,7 @@ class Analyzer:
         rows, speech = self.frames()
         loose = self.loose_speech()
         dia = diarize(rows[:, :N_MELS], speech, params=self.params, num_speakers=self.num_speakers,
-                      loose_speech=loose)
+                      loose_speech=loose, voice=voice)
         ids = [f"S{k + 1}" for k in range(dia.n_speakers)]
         labels: dict[str, str] = {}
         if voice is not None and dia.n_speakers > 0:

@@ -32,6 +32,7 @@ from .voicemodel import (
     N_CEPS,
     RELEVANCE,
     background_id,
+    band_cepstra,
     load_backgrounds,
     map_adapt,
     verification_score,
@@ -155,9 +156,11 @@ class VoiceProfile:
         band = bandwidth(log_mel, activity.any(axis=1))
         background = load_backgrounds()[band]
         out = np.full(activity.shape[1], -np.inf)
+        cepstra = band_cepstra(log_mel, band)
         for k in range(activity.shape[1]):
             if np.count_nonzero(alone[:, k]) >= MIN_SPEAKER_FRAMES:
-                out[k] = verification_score(background, self.means[band], voice_frames(log_mel, alone[:, k], band))
+                x = voice_frames(log_mel, alone[:, k], band, cepstra)
+                out[k] = verification_score(background, self.means[band], x)
         return out
 
     def match(self, log_mel: np.ndarray, activity: np.ndarray) -> int | None:

@@ -52,7 +52,22 @@ TOP_COMPONENTS = 5
 MAX_SCORED_FRAMES = 6000
 
 
-def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide") -> np.ndarray:
+def band_cepstra(log_mel: np.ndarray, band: str = "wide") -> tuple[np.ndarray, np.ndarray]:
+    """MFCC c1..c24 (c1..c22 narrow) of every frame and their deltas, before any normalisation.
+
+    Computed once per recording and band, they serve every :func:`voice_frames` call on it.
+
+    Returns
+    -------
+    ceps, deltas : ndarray of float32, shape (n_frames, 24) wide or (n_frames, 22) narrow
+        The deltas run over consecutive frames (as the diarization's do), whatever the mask later.
+    """
+    ceps = mfcc(log_mel[:, BANDS[band]], N_CEPS + 1)[:, 1:]
+    return ceps, deltas(ceps)
+
+
+def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide",
+                 cepstra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """One voice's frames as the profile models them: normalised over that voice's own frames.
 
     Parameters
@@ -64,6 +79,9 @@ def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide") -> n
     band : {"wide", "narrow"}
         ``"wide"``: MFCCs of all 40 mel bands (60-7600 Hz); ``"narrow"``: MFCCs of the 23 mel bands
         inside the telephone band, which are the same whether the recording is wideband or not.
+    cepstra : tuple of ndarray, optional
+        :func:`band_cepstra` of ``log_mel`` and ``band``, when several voices of one recording are
+        looked at (computed here otherwise).
 
     Returns
     -------
@@ -71,12 +89,15 @@ def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide") -> n
         MFCC c1..c24 (c1..c22 narrow), normalised to zero mean and unit variance over the masked
         frames, with their deltas (computed over consecutive frames, as the diarization does).
     """
-    ceps = mfcc(log_mel[:, BANDS[band]], N_CEPS + 1)[:, 1:]
+    ceps, d = cepstra if cepstra is not None else band_cepstra(log_mel, band)
     index = np.flatnonzero(mask[: ceps.shape[0]])
     if index.size == 0:
         return np.zeros((0, 2 * ceps.shape[1]), np.float32)
-    norm = (ceps - ceps[index].mean(axis=0)) / (ceps[index].std(axis=0) + 1e-3)
-    return np.hstack([norm, deltas(norm)])[index].astype(np.float32)
+    own = ceps[index]
+    mean = own.mean(axis=0)
+    std = own.std(axis=0) + 1e-3
+    # deltas are linear and blind to a constant: those of the normalised cepstra are deltas / std
+    return np.hstack([(own - mean) / std, d[index] / std]).astype(np.float32)
 
 
 @dataclass

@@ -342,3 +342,37 @@ def test_count_and_cut_never_returns_more_clusters_than_it_counted(rng):
     win, truth = _windows([((0, 0), 12), ((8, 0), 12)], rng)
     labels = count_and_cut(win, ward_tree(win), min_distance=5.0, min_frames=480, max_speakers=6, third_distance=6.0)
     assert _same_partition(labels, truth)
+
+
+class _EveryoneIsTheUser:
+    """A voice profile that every group of frames matches (score 7)."""
+
+    def scores(self, log_mel: np.ndarray, activity: np.ndarray) -> np.ndarray:
+        return np.full(activity.shape[1], 7.0)
+
+
+class _LowVoiceIsTheUser:
+    """A voice profile of the low voice: 10 x the low voice's share of a group's frames, minus 3."""
+
+    def __init__(self, low: np.ndarray) -> None:
+        self.low = low
+
+    def scores(self, log_mel: np.ndarray, activity: np.ndarray) -> np.ndarray:
+        share = (activity & self.low[:, None]).sum(axis=0) / np.maximum(activity.sum(axis=0), 1)
+        return 10.0 * share - 3.0
+
+
+def test_a_known_voice_takes_part_only_when_the_count_is_found(rng):
+    turns, total = _turns()
+    x = dialogue(turns, total=total, rng=rng)
+    rows = _features(x)
+    ref = _reference_activity(turns, rows.shape[0])
+    speech = ref.any(axis=1)
+    # two clusters that both sound like the profile are one speaker...
+    assert diarize(rows[:, :40], speech, voice=_EveryoneIsTheUser()).n_speakers == 1
+    # ...unless the user gave the count
+    assert diarize(rows[:, :40], speech, num_speakers=2, voice=_EveryoneIsTheUser()).n_speakers == 2
+    # a profile that fits one of two well-separated voices changes nothing
+    plain = diarize(rows[:, :40], speech)
+    known = diarize(rows[:, :40], speech, voice=_LowVoiceIsTheUser(ref[:, 0]))
+    assert np.array_equal(plain.activity, known.activity)

@@ -203,6 +203,13 @@ class LowVoiceProfile:
                 self.low[int(a * 100) : int(b * 100)] = True
         self.calls = 0
 
+    def scores(self, log_mel: np.ndarray, activity: np.ndarray) -> np.ndarray:
+        """10 x the share of each column's frames that are the low voice's, minus 3."""
+        n = min(activity.shape[0], self.low.size)
+        on = activity[:n]
+        share = (on & self.low[:n, None]).sum(axis=0) / np.maximum(on.sum(axis=0), 1)
+        return 10.0 * share - 3.0
+
     def match(self, log_mel: np.ndarray, activity: np.ndarray) -> int | None:
         self.calls += 1  # sessions here are shorter than the 3 minutes looked at: frames start at 0
         n = min(activity.shape[0], self.low.size)

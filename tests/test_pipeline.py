@@ -100,6 +100,9 @@ def test_build_session_applies_the_rules():
 
 def test_voice_matcher_labels_you(talk):
     class Second:
+        def scores(self, log_mel, activity):
+            return np.zeros(activity.shape[1])  # sounds like nobody: the clusters stay as found
+
         def match(self, log_mel, activity):
             assert log_mel.shape[1] == 40 and activity.shape[0] == log_mel.shape[0]
             return 1

@@ -20,6 +20,7 @@ from ..params import DEFAULT_PARAMS, AnalysisParams
 from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merges, two_voice_distance, ward_tree
 from .frames import FrameFeatures, Windows, make_windows, speech_features
 from .faint_noise import drop_doubtful_extra, drop_faint_noise
+from .known_voice import VoiceScorer, use_known_voice
 from .resegment_speakers import resegment
 
 __all__ = ["Diarization", "diarize"]
@@ -48,7 +49,8 @@ class Diarization:
 
 
 def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams = DEFAULT_PARAMS,
-            num_speakers: int | None = None, loose_speech: np.ndarray | None = None) -> Diarization:
+            num_speakers: int | None = None, loose_speech: np.ndarray | None = None,
+            voice: VoiceScorer | None = None) -> Diarization:
     """Find who spoke when.
 
     Parameters
@@ -66,6 +68,10 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         Voices are counted and described on ``speech`` alone; the re-segmentation then labels the
         frames of either. The extra frames are mostly a far voice in noise, partly noise: the faint
         check looks at the stretches of ``speech`` first, then at the whole activity.
+    voice : VoiceScorer, optional
+        The enrolled user's voice profile. When the count is found automatically, the clusters that
+        sound like it are merged and a cluster mixing it with another voice is split
+        (:func:`~listenkit.diarization.known_voice.use_known_voice`).
     """
     n_frames = int(speech.shape[0])
     ff = speech_features(log_mel, speech)
@@ -90,17 +96,27 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
     else:
         labels = _count_voices(ff, win, tree, params, narrow)
         if labels is None:
-            return _single_speaker(n_frames, labelled, log_mel, params, merges, strict=strict)
-    if labels.max() == 0:
-        return _single_speaker(n_frames, labelled, log_mel, params, merges, strict=strict)
-    # a count the user gave is kept as given; otherwise a quiet, noise-like cluster is nobody
-    # (the loudest cluster never is, so at least one voice remains)
-    noise = frozenset() if num_speakers is not None else noise_clusters(
-        log_mel, ff, win, labels, below_db=params.noise_cluster_db, min_flatness=params.noise_cluster_flatness)
+            if voice is None:
+                return _single_speaker(n_frames, labelled, log_mel, params, merges, strict=strict)
+            labels = np.zeros(len(win), dtype=int)
+    noise: frozenset[int] = frozenset()
+    if labels.max() > 0 and num_speakers is None:
+        # a count the user gave is kept as given; otherwise a quiet, noise-like cluster is nobody
+        # (the loudest cluster never is, so at least one voice remains)
+        noise = noise_clusters(log_mel, ff, win, labels, below_db=params.noise_cluster_db,
+                               min_flatness=params.noise_cluster_flatness)
     if noise:
         # when the first cut split noise from all the voices together, the voices are told apart
         # only now (the 8 kHz copy of examples/conversation.flac lost its second voice before)
         labels, noise = _recount_without_noise(ff, win, labels, noise, params, narrow)
+    if voice is not None and num_speakers is None:
+        labels, noise = use_known_voice(
+            log_mel, ff, win, labels, noise, voice, clear=params.known_voice_clear,
+            split_high=params.known_voice_split_high, split_low=params.known_voice_split_low,
+            pieces=params.known_voice_pieces, min_frames=_min_speaker_frames(win, params),
+            two_voices=params.single_voice_distance_narrowband if narrow else params.single_voice_distance)
+    if labels.max() == 0:
+        return _single_speaker(n_frames, labelled, log_mel, params, merges, strict=strict)
     if either is not None:
         # the strict frames' features are let go before those of both levels are made (memory)
         index = ff.index
@@ -127,11 +143,16 @@ def _count_voices(ff: FrameFeatures, win: Windows, tree: np.ndarray, params: Ana
     threshold = params.single_voice_distance_narrowband if narrow else params.single_voice_distance
     if two_voice_distance(ff, win, tree) < threshold:
         return None
-    clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
-    min_frames = int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
-    return count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=min_frames,
+    return count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=_min_speaker_frames(win, params),
                          max_speakers=params.max_speakers, third_distance=params.third_speaker_distance,
                          ff=ff, third_held_out=params.third_speaker_held_out)
+
+
+def _min_speaker_frames(win: Windows, params: AnalysisParams) -> int:
+    """Speech frames a cluster needs to count as a person (``min_speaker_s``, or a fraction of the
+    clustered speech in a short recording)."""
+    clustered = int((win.bounds[:, 1] - win.bounds[:, 0]).sum())
+    return int(min(params.min_speaker_s / FRAME_S, params.min_speaker_fraction * clustered))
 
 
 def _recount_without_noise(ff: FrameFeatures, win: Windows, labels: np.ndarray, noise: frozenset[int],
