@@ -202,9 +202,11 @@ class LowVoiceProfile:
             if who is LOW:
                 self.low[int(a * 100) : int(b * 100)] = True
         self.calls = 0
+        self.threads: set[str] = set()  # where the diarization asked for scores
 
     def scores(self, log_mel: np.ndarray, activity: np.ndarray) -> np.ndarray:
         """10 x the share of each column's frames that are the low voice's, minus 3."""
+        self.threads.add(threading.current_thread().name)
         n = min(activity.shape[0], self.low.size)
         on = activity[:n]
         share = (on & self.low[:n, None]).sum(axis=0) / np.maximum(on.sum(axis=0), 1)
@@ -226,6 +228,7 @@ def test_the_enrolled_voice_is_you_live_and_in_the_report():
     settings = LiveSettings(refresh_s=0.0, voice_every_s=5.0, anchor_first_s=8.0, anchor_every_s=8.0)
     result = LiveRunner(PacedSource(ArraySource(x, SR), speed=30.0), settings, view=keep, voice=profile).run()
     assert profile.calls >= 4
+    assert "listenkit-anchor" in profile.threads  # the live view's batch runs use the profile too
     late = [s for s in seen if s.elapsed_s > 12.0]
     assert all(any(sp.name == "you" for sp in s.speakers) for s in late)
     talk = {who: sum(b - a for w, a, b in two_voice_turns(30.0) if w is who) for who in (LOW, HIGH)}

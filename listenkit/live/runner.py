@@ -137,9 +137,10 @@ class _AnchorWorker:
     when idle; :meth:`take` returns a finished result once; both are called from the runner's thread.
     """
 
-    def __init__(self, params: AnalysisParams, num_speakers: int | None) -> None:
+    def __init__(self, params: AnalysisParams, num_speakers: int | None, voice: VoiceMatcher | None = None) -> None:
         self.params = params
         self.num_speakers = num_speakers
+        self.voice = voice  # the enrolled voice helps the batch runs tell the voices apart early
         self._jobs: queue.Queue = queue.Queue(maxsize=1)
         self._result: tuple[int, np.ndarray] | None = None
         self._busy = threading.Event()
@@ -179,7 +180,8 @@ class _AnchorWorker:
                 return
             start, log_mel, speech = job
             try:
-                activity = diarize(log_mel, speech, params=self.params, num_speakers=self.num_speakers).activity
+                activity = diarize(log_mel, speech, params=self.params, num_speakers=self.num_speakers,
+                                   voice=self.voice).activity
                 self._result = (start, activity)
             except Exception:  # noqa: BLE001 - a failed refresh of the live view must never end the session
                 pass
@@ -253,7 +255,9 @@ class LiveRunner:
     recorder : WavRecorder, optional
         Receives every block (``--record``).
     voice : VoiceMatcher, optional
-        The enrolled voice: labels "you" live (now and then) and in the final session.
+        The enrolled voice: labels "you" live (now and then) and in the final session, and takes
+        part in every batch diarization (the live view's anchors too: two groups that both sound
+        like the user are one speaker from the first anchor on).
     on_finishing : callable, optional
         Called with the session length (seconds) when listening has ended and the final analysis
         starts (it can take a while after a long session).
@@ -297,7 +301,7 @@ class LiveRunner:
         self._next_voice_s = settings.voice_every_s
         self._generation = 0
         self._next_anchor_s = settings.anchor_first_s if settings.anchor_first_s > 0 else math.inf
-        self._anchors = _AnchorWorker(settings.params, settings.num_speakers)
+        self._anchors = _AnchorWorker(settings.params, settings.num_speakers, voice)
         self.anchors_done = 0
 
     # ------------------------------------------------------------------ the loop
