@@ -48,7 +48,7 @@ PROFILE_FILE_NAME = "voice-profile.json"
 #: A found speaker needs this much speech (frames of 10 ms, overlap excluded) to be scored.
 MIN_SPEAKER_FRAMES = 300
 #: Score (T-normalised, standard deviations) above which the best speaker is the user; tuned on dev data.
-ABSENT_THRESHOLD = 3.25
+ABSENT_THRESHOLD = 3.5
 #: Largest profile file read, bytes (a real one is about 100 kB).
 MAX_FILE_BYTES = 4_000_000
 FEATURE_DESCRIPTION = f"mfcc c1-c{N_CEPS} + deltas per band (wide, telephone), per-voice mean and variance normalised"

@@ -49,7 +49,7 @@ def _setup(kinds: str, rng_seed: int = 0):
 
 def _run(kinds: str, labels: list[int], noise: frozenset[int] = frozenset(), **kw):
     log_mel, ff, win, scorer = _setup(kinds)
-    options = dict(clear=4.0, split_high=3.25, split_low=1.0, pieces=2, min_frames=30, two_voices=3.5)
+    options = dict(merge_above=4.0, split_clear=5.0, split_high=3.25, split_low=1.0, pieces=2, min_frames=30, two_voices=3.5)
     options.update(kw)
     return use_known_voice(log_mel, ff, win, np.array(labels), noise, scorer, **options)
 
@@ -81,8 +81,8 @@ def test_no_split_when_the_other_side_is_too_small():
 
 
 def test_no_split_when_the_user_side_is_not_clearly_the_user():
-    # the user's side scores 7, which the clear level 8 asks more than
-    labels, _ = _run("uauaauuaauau", [0] * 12, clear=8.0)
+    # the user's side scores 7, which the level 8 asks more than
+    labels, _ = _run("uauaauuaauau", [0] * 12, split_clear=8.0)
     assert labels.tolist() == [0] * 12
 
 

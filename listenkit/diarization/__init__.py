@@ -111,7 +111,8 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         labels, noise = _recount_without_noise(ff, win, labels, noise, params, narrow)
     if voice is not None and num_speakers is None:
         labels, noise = use_known_voice(
-            log_mel, ff, win, labels, noise, voice, clear=params.known_voice_clear,
+            log_mel, ff, win, labels, noise, voice, merge_above=params.known_voice_merge,
+            split_clear=params.known_voice_split_clear,
             split_high=params.known_voice_split_high, split_low=params.known_voice_split_low,
             pieces=params.known_voice_pieces, min_frames=_min_speaker_frames(win, params),
             two_voices=params.single_voice_distance_narrowband if narrow else params.single_voice_distance)
