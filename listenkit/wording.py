@@ -269,7 +269,7 @@ LIVE_REPORT_HELP = "also write the HTML report here"
 LIVE_QUIET_HELP = "show only the elapsed time while listening; the report comes at the end"
 LIVE_NO_NUDGES_HELP = "no nudges during the conversation"
 LIVE_NO_SAVE_HELP = "do not save the session in your history"
-LIVE_ME_HELP = "your voice profile (from 'listenkit enroll'), to show you as \"you\"; default: your saved profile"
+LIVE_ME_HELP = "your voice profile (from 'listenkit calibrate'), to show you as \"you\"; default: your saved profile"
 LIVE_NO_ME_HELP = "do not look for your voice"
 DEVICES_HELP = "List the microphones (input devices) listenkit can use."
 RECOVER_HELP = "Finish a live session that was cut short (crash, power cut) from its journal."
@@ -534,6 +534,11 @@ CALIBRATE_GAVE_UP = "No voice profile was made; nothing was changed."
 CALIBRATE_SAVED = (
     "Saved your voice profile to {path} ({speech_s:.0f} s of speech; room noise floor {noise_db:.0f} dBFS). "
     "'listenkit analyze' will now label your voice \"you\"."
+)
+#: the same, for a profile saved somewhere else than the stored one (``--profile PATH``)
+CALIBRATE_SAVED_ELSEWHERE = (
+    "Saved your voice profile to {path} ({speech_s:.0f} s of speech; room noise floor {noise_db:.0f} dBFS). "
+    "Use it with 'listenkit analyze --me {path}' or 'listenkit live --me {path}'."
 )
 CALIBRATE_SHOW = (
     "Voice profile: {path}\n"

@@ -225,6 +225,7 @@ def test_calibrate_from_file_show_delete(tmp_path, good_take, capsys):
     assert main(["calibrate", "--show"]) == 0
     assert "No voice profile" in capsys.readouterr().out
     assert main(["calibrate", "--from-file", str(audio)]) == 0
+    assert "will now label" in capsys.readouterr().out
     stored = os.path.join(os.environ["LISTENKIT_DATA_DIR"], "voice-profile.json")
     assert os.stat(stored).st_mode & 0o777 == 0o600
     assert json.load(open(stored))["format"] == "listenkit.voice-profile"
@@ -254,6 +255,7 @@ def test_calibrate_microphone_asks_again_after_a_bad_take(tmp_path, good_take, m
     assert main(["calibrate", "--profile", str(target)]) == 0
     out = capsys.readouterr().out
     assert "cannot be used" in out and "Saved your voice profile" in out
+    assert "--me" in out and "will now label" not in out  # not the stored profile: analyze needs --me
     assert target.is_file() and not takes
 
 

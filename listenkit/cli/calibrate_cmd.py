@@ -92,8 +92,8 @@ def _saved(profile, path: str | None, console) -> int:
 
     check_output_path(path)
     where = profile.save(path)
-    console.print(wording.CALIBRATE_SAVED.format(path=where, speech_s=profile.speech_s,
-                                                 noise_db=profile.noise_floor_db))
+    message = wording.CALIBRATE_SAVED if path is None else wording.CALIBRATE_SAVED_ELSEWHERE
+    console.print(message.format(path=where, speech_s=profile.speech_s, noise_db=profile.noise_floor_db))
     return 0
 
 
