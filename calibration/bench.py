@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m calibration.bench [--minutes 60] [--repeat 3]
+    python -m calibration.bench [--minutes 60] [--repeat 3] [--me PROFILE]
 
 The recording (``calibration/work/bench-<minutes>min.flac``, 16 kHz FLAC, with its reference RTTM) is
 made once from simulated dev conversations laid end to end (seed 99) and reused. Then, each in a fresh
@@ -11,7 +11,9 @@ Python process:
 - **floor**: decode the file in 30 s blocks, one webrtcvad pass (mode 2, 30 ms int16 frames) and
   20 MFCCs every 10 ms (``listenkit.features.FeatureExtractor`` + ``mfcc``): what every analysis must
   at least do;
-- **analysis**: ``listenkit.analyze_file(path)``.
+- **analysis**: ``listenkit.analyze_file(path)``; with ``--me PROFILE`` as a user with a voice profile
+  does it (``listenkit calibrate --from-file TAKE --profile PROFILE`` makes one), which adds the
+  profile's part in the diarization and the matching. The issue's targets are for the plain analysis.
 
 The two alternate ``--repeat`` times (floor, analysis, floor, analysis, ...), so each ratio compares
 passes run under the same load: on this shared machine one pair's ratio moved by +-0.2 from run to
@@ -110,20 +112,21 @@ def floor_pass(path: Path) -> dict[str, Any]:
     return {"vad_frames": n_vad, "speech_frames": n_speech, "mfcc_frames": n_mfcc}
 
 
-def analysis_pass(path: Path) -> dict[str, Any]:
-    """``listenkit.analyze_file(path)``."""
+def analysis_pass(path: Path, me: Path | None = None) -> dict[str, Any]:
+    """``listenkit.analyze_file(path)``, with the voice profile ``me`` when given."""
     import listenkit
+    from listenkit.profile import VoiceProfile
 
-    s = listenkit.analyze_file(path)
+    s = listenkit.analyze_file(path, voice=VoiceProfile.load(me) if me is not None else None)
     return {"duration_s": s.duration_s, "n_speakers": len(s.speakers), "n_segments": len(s.segments)}
 
 
-def child(kind: str, path: Path) -> None:
+def child(kind: str, path: Path, me: Path | None = None) -> None:
     """Run one pass and print a JSON line: work wall time, peak memory, what it found."""
     import resource
 
     t0 = time.perf_counter()
-    found = floor_pass(path) if kind == "floor" else analysis_pass(path)
+    found = floor_pass(path) if kind == "floor" else analysis_pass(path, me)
     wall = time.perf_counter() - t0
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
     peak_mb = _vm_hwm_mb()
@@ -146,11 +149,11 @@ def _vm_hwm_mb() -> float | None:
     return None
 
 
-def run_child(kind: str, path: Path) -> dict[str, Any]:
+def run_child(kind: str, path: Path, me: Path | None = None) -> dict[str, Any]:
     """Run :func:`child` in a fresh interpreter; adds the whole process's wall time."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "calibration.bench", "--child", kind, str(path)],
+        [sys.executable, "-m", "calibration.bench", "--child", kind, str(path)] + (["--me", str(me)] if me else []),
         cwd=str(REPO), capture_output=True, text=True,
     )
     total = time.perf_counter() - t0
@@ -173,14 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the recording (default 60)")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     ap.add_argument("--repeat", type=int, default=3, help="alternating floor / analysis runs (default 3; the median ratio counts)")
-    ap.add_argument("--out", type=Path, default=RESULTS / "bench.json", help="where to write the results JSON")
+    ap.add_argument("--out", type=Path, help="where to write the results JSON (default calibration/results/"
+                    "bench.json, bench-me.json with --me)")
+    ap.add_argument("--me", type=Path, metavar="PROFILE", help="analyse with this voice profile")
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]))
+        child(args.child[0], Path(args.child[1]), args.me)
         return 0
+    if args.out is None:
+        args.out = RESULTS / ("bench-me.json" if args.me else "bench.json")
     path = make_recording(args.minutes, WORK / f"bench-{args.minutes:g}min.flac")
     # floor and analysis alternate, so that each ratio compares passes run under the same load
-    pairs = [(run_child("floor", path), run_child("analysis", path)) for _ in range(args.repeat)]
+    pairs = [(run_child("floor", path), run_child("analysis", path, args.me)) for _ in range(args.repeat)]
     ratios = [full["wall_s"] / floor["wall_s"] for floor, full in pairs]
     middle = _median_index(ratios)  # the pair of the median ratio is shown
     (floor, full), ratio = pairs[middle], ratios[middle]
@@ -191,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("floor", floor, None),
         ("analysis", full, f"target < {TARGET_HOUR_S * hours:.0f} s, < {TARGET_PEAK_MB:.0f} MB"),
     ]
-    print(f"recording: {path} ({args.minutes:g} min); {args.repeat} alternating runs, the median ratio's shown")
+    print(f"recording: {path} ({args.minutes:g} min); {args.repeat} alternating runs, the median ratio's shown"
+          + (f"; analysis with the voice profile {args.me}" if args.me else ""))
     print(f"{'pass':<9} {'work s':>8} {'process s':>10} {'RTF':>8} {'peak MB':>8}")
     for name, r, target in rows:
         print(
@@ -206,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"all targets {'met' if ok else 'NOT met'}")
     result = {
         "minutes": args.minutes,
+        "voice_profile": str(args.me) if args.me else None,
         "floor": floor,
         "analysis": full,
         "ratio": ratio,

@@ -29,6 +29,7 @@ from .fileio import atomic_write_text
 from .userdata import data_dir
 from .voicemodel import (
     BANDS,
+    MAX_SCORED_FRAMES,
     N_CEPS,
     RELEVANCE,
     background_id,
@@ -159,7 +160,7 @@ class VoiceProfile:
         cepstra = band_cepstra(log_mel, band)
         for k in range(activity.shape[1]):
             if np.count_nonzero(alone[:, k]) >= MIN_SPEAKER_FRAMES:
-                x = voice_frames(log_mel, alone[:, k], band, cepstra)
+                x = voice_frames(log_mel, alone[:, k], band, cepstra, max_frames=MAX_SCORED_FRAMES)
                 out[k] = verification_score(background, self.means[band], x)
         return out
 

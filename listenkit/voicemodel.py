@@ -48,6 +48,8 @@ N_CEPS = 24
 RELEVANCE = 16.0
 #: Components scored per frame (the best of the background model; adapted models share them).
 TOP_COMPONENTS = 5
+#: Frames per block when the cepstra of a whole recording are made (bounds the temporaries).
+_CEPSTRA_BLOCK = 1 << 15
 #: At most this many frames of one voice are scored (evenly spread), to bound the time.
 MAX_SCORED_FRAMES = 6000
 
@@ -62,12 +64,23 @@ def band_cepstra(log_mel: np.ndarray, band: str = "wide") -> tuple[np.ndarray, n
     ceps, deltas : ndarray of float32, shape (n_frames, 24) wide or (n_frames, 22) narrow
         The deltas run over consecutive frames (as the diarization's do), whatever the mask later.
     """
-    ceps = mfcc(log_mel[:, BANDS[band]], N_CEPS + 1)[:, 1:]
-    return ceps, deltas(ceps)
+    n = log_mel.shape[0]
+    n_bands = len(range(log_mel.shape[1])[BANDS[band]])
+    ceps = np.empty((n, min(N_CEPS + 1, n_bands) - 1), np.float32)
+    # in blocks: a whole hour at once would hold ~200 MB of temporaries (float32 copies, the DCT,
+    # the padded deltas); each block's deltas see the two frames either side, so nothing changes
+    for a in range(0, n, _CEPSTRA_BLOCK):
+        ceps[a : a + _CEPSTRA_BLOCK] = mfcc(log_mel[a : a + _CEPSTRA_BLOCK, BANDS[band]], N_CEPS + 1)[:, 1:]
+    d = np.empty_like(ceps)
+    for a in range(0, n, _CEPSTRA_BLOCK):
+        b = min(n, a + _CEPSTRA_BLOCK)
+        lo, hi = max(0, a - 2), min(n, b + 2)
+        d[a:b] = deltas(ceps[lo:hi])[a - lo : a - lo + b - a]
+    return ceps, d
 
 
 def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide",
-                 cepstra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                 cepstra: tuple[np.ndarray, np.ndarray] | None = None, max_frames: int | None = None) -> np.ndarray:
     """One voice's frames as the profile models them: normalised over that voice's own frames.
 
     Parameters
@@ -82,6 +95,9 @@ def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide",
     cepstra : tuple of ndarray, optional
         :func:`band_cepstra` of ``log_mel`` and ``band``, when several voices of one recording are
         looked at (computed here otherwise).
+    max_frames : int, optional
+        Return at most this many of the frames, evenly spread (as :func:`verification_score` would
+        keep them); the normalisation still uses them all.
 
     Returns
     -------
@@ -96,8 +112,16 @@ def voice_frames(log_mel: np.ndarray, mask: np.ndarray, band: str = "wide",
     own = ceps[index]
     mean = own.mean(axis=0)
     std = own.std(axis=0) + 1e-3
+    if max_frames is not None and index.size > max_frames:
+        keep = _spread(index.size, max_frames)
+        own, index = own[keep], index[keep]
     # deltas are linear and blind to a constant: those of the normalised cepstra are deltas / std
     return np.hstack([(own - mean) / std, d[index] / std]).astype(np.float32)
+
+
+def _spread(n: int, m: int) -> np.ndarray:
+    """``m`` positions evenly spread over ``range(n)`` (first and last included)."""
+    return np.linspace(0, n - 1, m).astype(int)
 
 
 @dataclass
@@ -211,7 +235,7 @@ def verification_score(background: Background, means: np.ndarray, x: np.ndarray)
         well a typical other voice explains these frames.
     """
     if x.shape[0] > MAX_SCORED_FRAMES:
-        x = x[np.linspace(0, x.shape[0] - 1, MAX_SCORED_FRAMES).astype(int)]
+        x = x[_spread(x.shape[0], MAX_SCORED_FRAMES)]
     x = np.asarray(x, dtype=np.float32)
     llr = _llr(background.ubm, np.concatenate([means[None], background.cohort]), x)
     cohort = llr[1:]

@@ -289,3 +289,24 @@ def test_analyze_file_labels_a_real_voice_enrolled_from_other_recordings(corpus,
     absent = tmp_path / "absent.flac"
     _corpus_conversation([other, third], [5, 6, 7], absent)
     assert all(s.label is None for s in analyze_file(absent, voice=me).speakers)
+
+
+@pytest.mark.parametrize("n", [3, 32767, 32768, 32769, 70001])
+def test_cepstra_in_blocks_equal_the_whole(n, monkeypatch):
+    import listenkit.voicemodel as vm
+    from listenkit.features import deltas, mfcc
+
+    monkeypatch.setattr(vm, "_CEPSTRA_BLOCK", 32768)
+    x = np.random.default_rng(n).normal(size=(n, 40)).astype(np.float16)
+    for band, width in (("wide", 24), ("narrow", 22)):
+        ceps, d = vm.band_cepstra(x, band)
+        whole = mfcc(x[:, vm.BANDS[band]], vm.N_CEPS + 1)[:, 1:]
+        assert ceps.shape == (n, width)
+        assert np.array_equal(ceps, whole) and np.array_equal(d, deltas(whole))
+    # a voice's frames kept for scoring are those verification_score would keep of all of them
+    mask = np.zeros(n, bool)
+    mask[::2] = True
+    every = vm.voice_frames(x, mask, "wide")
+    few = vm.voice_frames(x, mask, "wide", vm.band_cepstra(x, "wide"), max_frames=1000)
+    assert few.shape[0] == min(1000, every.shape[0])
+    assert np.array_equal(few, every if every.shape[0] <= 1000 else every[np.linspace(0, every.shape[0] - 1, 1000).astype(int)])
