@@ -152,11 +152,15 @@ def _reference_activity(turns, n_frames):
     return ref
 
 
-def test_two_synthetic_voices_are_found_and_placed(rng):
+def _two_voice_rows(rng: np.random.Generator):
+    """Turns, feature rows and reference activity of a synthetic two-voice dialogue (12 turns)."""
     turns, total = _turns()
-    x = dialogue(turns, total=total, rng=rng)
-    rows = _features(x)
-    ref = _reference_activity(turns, rows.shape[0])
+    rows = _features(dialogue(turns, total=total, rng=rng))
+    return turns, rows, _reference_activity(turns, rows.shape[0])
+
+
+def test_two_synthetic_voices_are_found_and_placed(rng):
+    turns, rows, ref = _two_voice_rows(rng)
     speech = ref.any(axis=1)  # oracle voice activity: tests the diarization alone
     dia = diarize(rows[:, :40], speech, params=DEFAULT_PARAMS)
     assert dia.n_speakers == 2
@@ -167,10 +171,7 @@ def test_two_synthetic_voices_are_found_and_placed(rng):
 
 def test_loose_frames_are_labelled_but_not_clustered(rng):
     # the detector's own level misses the last 0.5 s of every turn; its looser level has them
-    turns, total = _turns()
-    x = dialogue(turns, total=total, rng=rng)
-    rows = _features(x)
-    ref = _reference_activity(turns, rows.shape[0])
+    turns, rows, ref = _two_voice_rows(rng)
     loose = ref.any(axis=1)
     speech = loose.copy()
     for _, a, b in turns:
@@ -363,10 +364,7 @@ class _LowVoiceIsTheUser:
 
 
 def test_a_known_voice_takes_part_only_when_the_count_is_found(rng):
-    turns, total = _turns()
-    x = dialogue(turns, total=total, rng=rng)
-    rows = _features(x)
-    ref = _reference_activity(turns, rows.shape[0])
+    _, rows, ref = _two_voice_rows(rng)
     speech = ref.any(axis=1)
     # two clusters that both sound like the profile are one speaker...
     assert diarize(rows[:, :40], speech, voice=_EveryoneIsTheUser()).n_speakers == 1
