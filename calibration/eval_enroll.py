@@ -232,12 +232,13 @@ def analyse_case(case: Case, pool: list[Voice], corpus: Path, out: Path) -> Path
         an.feed(audio)
         an.finish()
         rows, speech = an.frames()
-        dia = diarize(rows[:, :N_MELS], speech, loose_speech=an.loose_speech())
+        loose = an.loose_speech()
+        dia = diarize(rows[:, :N_MELS], speech, loose_speech=loose)
         ref = reference_activity(segments, info["voices"], rows.shape[0])
         arrays[f"{key}_log_mel"] = rows[:, :N_MELS].astype(np.float32)
         arrays[f"{key}_activity"] = dia.activity
         arrays[f"{key}_speech"] = speech
-        arrays[f"{key}_loose"] = an.loose_speech()
+        arrays[f"{key}_loose"] = loose
         arrays[f"{key}_ref"] = ref
         arrays[f"{key}_info"] = json.dumps({"voices": info["voices"], "telephone": info["telephone"],
                                             "snr_db": info["snr_db"], "duration_s": len(audio) / sr})

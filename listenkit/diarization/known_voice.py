@@ -53,8 +53,7 @@ def _score_groups(voice: VoiceScorer, log_mel: np.ndarray, ff: FrameFeatures, wi
 
 def use_known_voice(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray,
                     noise: frozenset[int], voice: VoiceScorer, *, merge_above: float, split_clear: float,
-                    split_high: float,
-                    split_low: float, pieces: int, min_frames: int,
+                    split_high: float, split_low: float, pieces: int, min_frames: int,
                     two_voices: float) -> tuple[np.ndarray, frozenset[int]]:
     """Window labels mended with a known voice: its clusters merged, a mixed cluster split.
 
