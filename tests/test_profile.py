@@ -291,12 +291,12 @@ def test_analyze_file_labels_a_real_voice_enrolled_from_other_recordings(corpus,
     assert all(s.label is None for s in analyze_file(absent, voice=me).speakers)
 
 
-@pytest.mark.parametrize("n", [3, 32767, 32768, 32769, 70001])
+@pytest.mark.parametrize("n", [3, 999, 1000, 1001, 2503])
 def test_cepstra_in_blocks_equal_the_whole(n, monkeypatch):
     import listenkit.voicemodel as vm
     from listenkit.features import deltas, mfcc
 
-    monkeypatch.setattr(vm, "_CEPSTRA_BLOCK", 32768)
+    monkeypatch.setattr(vm, "_CEPSTRA_BLOCK", 1000)  # block edges at frames 1000, 2000
     x = np.random.default_rng(n).normal(size=(n, 40)).astype(np.float16)
     for band, width in (("wide", 24), ("narrow", 22)):
         ceps, d = vm.band_cepstra(x, band)
@@ -307,6 +307,6 @@ def test_cepstra_in_blocks_equal_the_whole(n, monkeypatch):
     mask = np.zeros(n, bool)
     mask[::2] = True
     every = vm.voice_frames(x, mask, "wide")
-    few = vm.voice_frames(x, mask, "wide", vm.band_cepstra(x, "wide"), max_frames=1000)
-    assert few.shape[0] == min(1000, every.shape[0])
-    assert np.array_equal(few, every if every.shape[0] <= 1000 else every[np.linspace(0, every.shape[0] - 1, 1000).astype(int)])
+    few = vm.voice_frames(x, mask, "wide", vm.band_cepstra(x, "wide"), max_frames=300)
+    assert few.shape[0] == min(300, every.shape[0])
+    assert np.array_equal(few, every if every.shape[0] <= 300 else every[np.linspace(0, every.shape[0] - 1, 300).astype(int)])
