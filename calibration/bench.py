@@ -183,6 +183,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         child(args.child[0], Path(args.child[1]), args.me)
         return 0
+    if args.me is not None:  # a bad profile is said once here, not as a failed child process
+        from listenkit.errors import ProfileError
+        from listenkit.profile import VoiceProfile
+
+        try:
+            VoiceProfile.load(args.me)
+        except ProfileError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 2
     if args.out is None:
         args.out = RESULTS / ("bench-me.json" if args.me else "bench.json")
     path = make_recording(args.minutes, WORK / f"bench-{args.minutes:g}min.flac")
