@@ -359,3 +359,36 @@ def test_bench_reports_the_median_pair():
     assert _median_index([3.1, 2.7, 2.9]) == 2
     assert _median_index([2.0]) == 0
     assert _median_index([3.0, 1.0, 4.0, 2.0]) == 3  # the lower middle of an even count
+
+
+def test_train_overlap_refuses_test_conversations_and_the_choice_sets(tmp_path):
+    from calibration.train_overlap import main
+
+    write_manifest(tmp_path / "m.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2, "split": "test",
+                                           "description": "x"}])
+    (tmp_path / "sim-dev").mkdir()
+    write_manifest(tmp_path / "sim-dev" / "manifest.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2,
+                                                              "split": "dev", "description": "x"}])
+    for manifest in (tmp_path / "m.jsonl", tmp_path / "sim-dev" / "manifest.jsonl"):
+        with pytest.raises(SystemExit) as exc:
+            main([str(manifest), "--out", str(tmp_path / "d.npz")])
+        assert exc.value.code == 2
+    assert not (tmp_path / "d.npz").exists()
+
+
+def test_train_overlap_folds_the_standardisation_into_the_network(tmp_path):
+    from calibration.train_overlap import fit_detector
+    from listenkit.diarization.overlap_detector import OverlapDetector
+
+    rng = np.random.default_rng(5)
+    x = rng.normal([3.0, -2.0, 10.0], [0.5, 4.0, 2.0], size=(3000, 3))
+    y = (x[:, 0] - 3.0) + 0.2 * x[:, 1] > 0.3
+    detector, net, scaler = fit_detector(x, y, hidden=8, max_iter=30)
+    p = net.predict_proba(scaler.transform(x))[:, 1]
+    expected = np.log(p / (1 - p))
+    assert np.allclose(detector.log_odds(x.astype(np.float32)), expected, atol=1e-3)
+    assert np.mean((detector.log_odds(x.astype(np.float32)) > 0) == y) > 0.8  # it learned something
+    detector.save(tmp_path / "d.npz")
+    with np.load(tmp_path / "d.npz") as z:
+        again = OverlapDetector(z["w1"], z["b1"], z["w2"], float(z["b2"]))
+    assert np.allclose(again.log_odds(x.astype(np.float32)), expected, atol=1e-3)

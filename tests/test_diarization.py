@@ -374,3 +374,29 @@ def test_a_known_voice_takes_part_only_when_the_count_is_found(rng):
     plain = diarize(rows[:, :40], speech)
     known = diarize(rows[:, :40], speech, voice=_LowVoiceIsTheUser(ref[:, 0]))
     assert np.array_equal(plain.activity, known.activity)
+
+
+def test_overlap_evidence_enters_the_both_state_by_its_weight(rng, monkeypatch):
+    import listenkit.diarization as dia_module
+    from listenkit.params import with_overrides
+
+    turns, rows, ref = _two_voice_rows(rng)
+    speech = ref.any(axis=1)
+    _, a, b = turns[2]  # a 4 s turn of the low voice: the detector "hears" two voices in its middle
+    hot = np.zeros(speech.size, bool)
+    hot[int(a * 100) + 100 : int(a * 100) + 250] = True
+    calls = []
+
+    def fake_odds(log_mel, speech_, frames):
+        calls.append(frames.size)
+        return np.where(hot[frames], 1000.0, -1000.0).astype(np.float32)
+
+    monkeypatch.setattr(dia_module, "overlap_log_odds", fake_odds)
+    plain = diarize(rows[:, :40], speech, params=with_overrides(DEFAULT_PARAMS, overlap_detector_weight=0.0))
+    assert not calls and not (plain.activity.sum(axis=1) >= 2).any()
+    guided = diarize(rows[:, :40], speech)
+    assert calls == [int(speech.sum())]
+    two = guided.activity.sum(axis=1) >= 2
+    # +-500 nats a frame: "both" where the evidence says, to the Viterbi's 30 ms steps
+    assert np.count_nonzero(two != hot) <= 6
+    assert two[np.flatnonzero(hot)[3:-3]].all()

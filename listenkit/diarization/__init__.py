@@ -21,6 +21,7 @@ from .clustering import Merge, count_and_cut, cut_tree, noise_clusters, top_merg
 from .frames import FrameFeatures, Windows, make_windows, speech_features
 from .faint_noise import drop_doubtful_extra, drop_faint_noise
 from .known_voice import VoiceScorer, use_known_voice
+from .overlap_detector import overlap_log_odds
 from .resegment_speakers import resegment
 
 __all__ = ["Diarization", "diarize"]
@@ -124,7 +125,11 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         del ff
         ff = speech_features(log_mel, either)
         win = _windows_in(win, index, ff.index)
-    activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise)
+    odds = None
+    if params.overlap_detection and params.overlap_detector_weight > 0:
+        odds = overlap_log_odds(log_mel, speech, ff.index)
+    activity = resegment(log_mel, ff, win, labels, params=params, n_frames=n_frames, noise=noise,
+                         overlap_log_odds=odds)
     return Diarization(_order_by_first_speech(_without_faint_noise(activity, log_mel, params, strict)), merges)
 
 

@@ -6,6 +6,8 @@ retrained on the new labels. Last pass: for each pair of speakers a model of bot
 trained on synthetic overlap made from this recording (mel powers of one speaker's frames added to the
 other's, then turned into the same cepstral features), enters the Viterbi as an extra state with its
 own penalty (``overlap_penalty``), so interruptions and backchannels during speech become visible.
+When a learned overlap detector's log-odds are given (:mod:`~listenkit.diarization.overlap_detector`),
+``overlap_detector_weight`` times them is added to every "both" state's log-likelihood.
 """
 
 from __future__ import annotations
@@ -66,8 +68,13 @@ def _grouped_viterbi(ll: np.ndarray, ff: FrameFeatures, params: AnalysisParams,
 
 
 def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
-              params: AnalysisParams, n_frames: int, noise: frozenset[int] = frozenset()) -> np.ndarray:
+              params: AnalysisParams, n_frames: int, noise: frozenset[int] = frozenset(),
+              overlap_log_odds: np.ndarray | None = None) -> np.ndarray:
     """Per-frame activity (n_frames, k) from window cluster labels 0..k-1.
+
+    ``overlap_log_odds`` (shape (n_speech,), aligned with ``ff.index``) is a learned detector's
+    evidence of two voices at once in each frame, in nats; None leaves the "both" states to their
+    models alone.
 
     Clusters in ``noise`` (background noise the voice detector let through, see
     :func:`listenkit.diarization.clustering.noise_clusters`) take part as states of their own, so that
@@ -93,6 +100,8 @@ def resegment(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.n
         usable = [(p, m) for p, m in zip(pairs, pair_models) if m is not None]
         if usable:
             ll2 = score_matrix([m for _, m in usable], ff.full)
+            if overlap_log_odds is not None:
+                ll2 += params.overlap_detector_weight * overlap_log_odds[:, None]
             ll = np.hstack([ll, ll2])
             states += [p for p, _ in usable]
             state_pen = np.concatenate([np.zeros(k), np.full(len(usable), params.overlap_penalty)])
