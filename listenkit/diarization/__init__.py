@@ -4,6 +4,8 @@ a last check that drops faint, noise-like stretches (:mod:`.faint_noise`).
 The voice detector gives two levels of speech (:class:`listenkit.vad.VoiceActivityDetector`): the
 voices are counted and described on its own decisions only, so a looser detector cannot move the
 count; the re-segmentation then labels the frames of the looser level too (far voices in noise).
+Its "two voices at once" states take a learned detector's evidence into account
+(:mod:`.overlap_detector`).
 
 :func:`diarize` is the whole second look at a recording. It needs only the compact per-frame rows the
 streaming stages kept (log-mel powers and voice activity), never the audio, so memory stays small.
