@@ -103,7 +103,11 @@ def _speech_statistics(log_mel: np.ndarray, speech: np.ndarray) -> tuple[np.ndar
 
 
 def _level(rows: np.ndarray) -> np.ndarray:
-    """Total power of each frame in natural-log units, from log-mel rows."""
+    """Total power of each frame in natural-log units, from log-mel rows.
+
+    The measure of :func:`listenkit.diarization.faint_noise.energy_db` in other units, without the
+    flatness that function computes alongside.
+    """
     top = rows.max(axis=1)
     return top + np.log(np.exp(rows - top[:, None]).sum(axis=1))
 
