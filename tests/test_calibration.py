@@ -376,6 +376,7 @@ def test_train_overlap_refuses_test_conversations_and_the_choice_sets(tmp_path):
     assert not (tmp_path / "d.npz").exists()
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # 30 passes on purpose: quick, not converged
 def test_train_overlap_folds_the_standardisation_into_the_network(tmp_path):
     from calibration.train_overlap import fit_detector
     from listenkit.diarization.overlap_detector import OverlapDetector
