@@ -24,19 +24,19 @@ def test_level_features_by_hand():
     # log(40) or log(160); the median over the speech (all frames, mostly quiet) is log(40)
     log_mel = np.zeros((400, 40), dtype=np.float32)
     log_mel[100:200] = np.log(4.0)
-    feats = overlap_features(log_mel, np.ones(400, bool), np.array([150, 100, 300]))
+    feats = overlap_features(log_mel, np.ones(400, bool), np.array([100, 150, 300]))  # increasing
     assert feats.shape == (3, n_features())
     level = feats[:, 40 * len(SPECTRUM_OFFSETS):-1]
     at = {o: k for k, o in enumerate(LEVEL_OFFSETS)}
     # frame 150: loud from 100 to 199, so offsets -50 .. +40 lie inside (offset -50 = frame 100 is
     # the loud run's first frame: 3 of its 5 smoothing frames are loud)
-    assert np.isclose(level[0, at[0]], np.log(4.0), atol=1e-5)
-    assert np.isclose(level[0, at[-50]], 0.6 * np.log(4.0), atol=1e-5)
-    assert np.isclose(level[0, at[50]], 0.4 * np.log(4.0), atol=1e-5)  # frame 200: 2 of 5 loud
+    assert np.isclose(level[1, at[0]], np.log(4.0), atol=1e-5)
+    assert np.isclose(level[1, at[-50]], 0.6 * np.log(4.0), atol=1e-5)
+    assert np.isclose(level[1, at[50]], 0.4 * np.log(4.0), atol=1e-5)  # frame 200: 2 of 5 loud
     assert np.allclose(level[2], 0.0, atol=1e-6)  # frame 300: quiet all round
     # the level change: one jump of log 4 at frame 100, smoothed over 11 frames
-    assert np.isclose(feats[1, -1], np.log(4.0) / 11, atol=1e-5)
-    assert np.isclose(feats[0, -1], 0.0, atol=1e-6)
+    assert np.isclose(feats[0, -1], np.log(4.0) / 11, atol=1e-5)
+    assert np.isclose(feats[1, -1], 0.0, atol=1e-6)
 
 
 def test_spectrum_features_are_normalised_over_the_speech():
