@@ -315,9 +315,9 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     sf.write(str(path), audio, sample_rate, format="FLAC", subtype="PCM_16")
 
 
-def _one(args: tuple[Path, str, int, int, Path]) -> dict[str, Any]:
-    corpus, split, seed, index, out = args
-    sim = simulate_conversation(corpus, split, seed, index)
+def _one(args: tuple[Path, str, int, int, Path, bool | None]) -> dict[str, Any]:
+    corpus, split, seed, index, out, telephone_band = args
+    sim = simulate_conversation(corpus, split, seed, index, telephone_band=telephone_band)
     name = f"{split}-{index:03d}"
     write_audio(out / f"{name}.flac", sim.audio, sim.sample_rate)
     (out / f"{name}.rttm").write_text(format_rttm(sim.segments, name), encoding="utf-8")
@@ -338,10 +338,12 @@ def _one(args: tuple[Path, str, int, int, Path]) -> dict[str, Any]:
     return row
 
 
-def simulate_set(corpus: Path, split: str, n: int, seed: int, out: Path, *, jobs: int = 1) -> Path:
-    """Write ``n`` conversations of one split, their RTTMs and ``manifest.jsonl`` into ``out``."""
+def simulate_set(corpus: Path, split: str, n: int, seed: int, out: Path, *, jobs: int = 1,
+                 telephone_band: bool | None = None) -> Path:
+    """Write ``n`` conversations of one split, their RTTMs and ``manifest.jsonl`` into ``out``
+    (``telephone_band``: every file telephone band when True, none when False, drawn when None)."""
     out.mkdir(parents=True, exist_ok=True)
-    tasks = [(corpus, split, seed, i, out) for i in range(n)]
+    tasks = [(corpus, split, seed, i, out, telephone_band) for i in range(n)]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, 2)) as pool:
             rows = list(pool.map(_one, tasks))
@@ -413,6 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True, help="output folder (audio, RTTMs, manifest.jsonl)")
     ap.add_argument("--remix-spokenwoz", action="store_true", help="remix the two-channel SpokenWOZ dialogue")
     ap.add_argument("--jobs", type=int, default=1, choices=[1, 2], help="processes (at most 2)")
+    ap.add_argument("--telephone", action="store_true",
+                    help="every conversation telephone band at 8 kHz (to train the telephone-band projection)")
     args = ap.parse_args(argv)
     corpus = corpus_dir()
     if not (corpus / "speakers").is_dir():
@@ -421,7 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.remix_spokenwoz:
         path = remix_spokenwoz(corpus, args.n, args.seed, args.out)
     else:
-        path = simulate_set(corpus, args.split, args.n, args.seed, args.out, jobs=args.jobs)
+        path = simulate_set(corpus, args.split, args.n, args.seed, args.out, jobs=args.jobs,
+                            telephone_band=True if args.telephone else None)
     print(path)
     return 0
 

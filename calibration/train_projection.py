@@ -5,15 +5,22 @@ Usage::
     python -m calibration.simulate --split dev --n 40 --seed 11 --out calibration/work/sim-train
     python -m calibration.simulate --split dev --n 60 --seed 12 --out calibration/work/sim-train2
     python -m calibration.train_projection calibration/work/sim-train/manifest.jsonl \\
-        calibration/work/sim-train2/manifest.jsonl --out listenkit/speaker_projection.npz
+        calibration/work/sim-train2/manifest.jsonl
+    python -m calibration.simulate --split dev --n 100 --seed 15 --telephone --jobs 2 \\
+        --out calibration/work/sim-train-tel
+    python -m calibration.train_projection --band narrow calibration/work/sim-train/manifest.jsonl \\
+        calibration/work/sim-train2/manifest.jsonl calibration/work/sim-train-tel/manifest.jsonl
 
 Each conversation is run through the streaming front end (cached like :mod:`calibration.sweep`), cut
 into the clustering windows *without* projection, and each window is labelled with the reference
 speaker who talks alone through at least 80 % of it (other windows are left out). Linear discriminant
 analysis (:func:`listenkit.diarization.projection.fit_projection`) of those windows, recording by
-recording, gives the projection. Only *dev* conversations are accepted: the test voices must stay
-unseen, so that the figures reported on ``sim-test`` are honest; and ``sim-dev`` is kept out too,
-because it is where the projection's settings are chosen (``python -m calibration.sweep``).
+recording, gives the projection. ``--band wide`` (the default) learns the wideband matrix from every
+conversation given; ``--band narrow`` learns the telephone-band matrix from the conversations that
+:func:`listenkit.features.bandwidth` calls narrow. Each writes its own matrix into the ``--out`` file
+and keeps the other. Only *dev* conversations are accepted: the test voices must stay unseen, so
+that the figures reported on ``sim-test`` are honest; and ``sim-dev`` and ``sim-dev2`` are kept out
+too, because they are where the projection's settings are chosen (``python -m calibration.sweep``).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ import numpy as np
 
 from listenkit.diarization import FRAME_S
 from listenkit.diarization.frames import make_windows, speech_features
-from listenkit.diarization.projection import PROJECTION_PATH, fit_projection
+from listenkit.diarization.projection import BAND_KEYS, PROJECTION_PATH, fit_projection
+from listenkit.features import bandwidth
 from listenkit.params import DEFAULT_PARAMS
 from listenkit.timeline import read_rttm
 
@@ -40,6 +48,14 @@ DIMS = 12
 REGULARISATION = 0.3
 #: A window counts for a speaker who talks alone through at least this fraction of its frames.
 SOLO_FRACTION = 0.8
+#: Manifest folders that may not train the projection: its settings are chosen on them.
+RESERVED_FOR_CHOICE = ("sim-dev", "sim-dev2")
+
+
+def recording_band(entry: Entry) -> str:
+    """``"narrow"`` (telephone band) or ``"wide"``, as the analysis would call the recording."""
+    rows, speech, _ = front_end(entry.audio, DEFAULT_PARAMS)
+    return bandwidth(rows[:, :40], speech)
 
 
 def labelled_windows(entry: Entry) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("manifests", nargs="+", type=Path, help="manifests of simulated dev conversations")
     ap.add_argument("--dims", type=int, default=DIMS)
     ap.add_argument("--regularisation", type=float, default=REGULARISATION)
+    ap.add_argument("--band", choices=sorted(BAND_KEYS), default="wide",
+                    help="wide: learn from every conversation given; narrow: from the telephone-band ones")
     ap.add_argument("--out", type=Path, default=PROJECTION_PATH)
     args = ap.parse_args(argv)
     try:
@@ -75,8 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         ap.error(str(exc))
     wrong = sorted({e.split for e in entries} - {"dev"})
-    if wrong or any(m.resolve().parent.name == "sim-dev" for m in args.manifests):
-        ap.error("only dev-split conversations other than sim-dev may train the projection")
+    if wrong or any(m.resolve().parent.name in RESERVED_FOR_CHOICE for m in args.manifests):
+        ap.error("only dev-split conversations other than sim-dev and sim-dev2 may train the projection")
+    if args.band == "narrow":
+        entries = [e for e in entries if recording_band(e) == "narrow"]
+    if not entries:
+        ap.error(f"no {args.band}-band conversation to learn from")
     vectors, labels = zip(*(labelled_windows(e) for e in entries))
     projection = fit_projection(list(vectors), list(labels), dims=args.dims, regularisation=args.regularisation)
     record = {
@@ -87,10 +109,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         "regularisation": args.regularisation,
         "commit": git_commit() or "unknown",
     }
-    np.savez(args.out, projection=projection.astype(np.float32), record=json.dumps(record))
-    print(f"{args.out}: {projection.shape[0]} x {projection.shape[1]} from {record['labelled_windows']} windows "
-          f"of {record['conversations']} conversations")
+    write_band(args.out, args.band, projection, record)
+    print(f"{args.out} ({args.band} band): {projection.shape[0]} x {projection.shape[1]} from "
+          f"{record['labelled_windows']} windows of {record['conversations']} conversations")
     return 0
+
+
+def write_band(path: Path, band: str, projection: np.ndarray, record: dict) -> None:
+    """Write one band's matrix and its record into ``path``, keeping the other band's.
+
+    The wideband matrix is stored as ``projection`` with its record as ``record``, the telephone-band
+    one as ``projection_narrow`` and ``record_narrow`` (:data:`listenkit.diarization.projection.BAND_KEYS`).
+    """
+    arrays: dict[str, np.ndarray] = {}
+    if path.is_file():
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files}
+    key = BAND_KEYS[band]
+    arrays[key] = projection.astype(np.float32)
+    arrays["record" + key[len("projection"):]] = np.asarray(json.dumps(record))
+    np.savez(path, **arrays)
 
 
 if __name__ == "__main__":

@@ -393,3 +393,43 @@ def test_train_overlap_folds_the_standardisation_into_the_network(tmp_path):
     with np.load(tmp_path / "d.npz") as z:
         again = OverlapDetector(z["w1"], z["b1"], z["w2"], float(z["b2"]))
     assert np.allclose(again.log_odds(x.astype(np.float32)), expected, atol=1e-3)
+
+
+def test_train_projection_refuses_test_conversations_and_the_choice_sets(tmp_path):
+    from calibration.train_projection import main
+
+    write_manifest(tmp_path / "m.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2, "split": "test",
+                                           "description": "x"}])
+    (tmp_path / "sim-dev2").mkdir()
+    write_manifest(tmp_path / "sim-dev2" / "manifest.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2,
+                                                               "split": "dev", "description": "x"}])
+    for manifest in (tmp_path / "m.jsonl", tmp_path / "sim-dev2" / "manifest.jsonl"):
+        with pytest.raises(SystemExit) as exc:
+            main([str(manifest), "--band", "narrow", "--out", str(tmp_path / "p.npz")])
+        assert exc.value.code == 2
+    assert not (tmp_path / "p.npz").exists()
+
+
+def test_train_projection_writes_one_band_and_keeps_the_other(tmp_path):
+    from calibration.train_projection import write_band
+    from listenkit.diarization import projection as proj
+
+    wide, narrow = np.arange(6.0).reshape(3, 2), -np.arange(6.0).reshape(3, 2)
+    path = tmp_path / "p.npz"
+    write_band(path, "wide", wide, {"conversations": 1})
+    write_band(path, "narrow", narrow, {"conversations": 2})
+    write_band(path, "narrow", 2 * narrow, {"conversations": 3})  # replaces the narrow one only
+    with np.load(path) as z:
+        assert sorted(z.files) == ["projection", "projection_narrow", "record", "record_narrow"]
+        assert np.array_equal(z["projection"], wide) and np.array_equal(z["projection_narrow"], 2 * narrow)
+        assert json.loads(str(z["record_narrow"]))["conversations"] == 3
+    # the package reads each band's matrix from such a file
+    old = proj.PROJECTION_PATH
+    try:
+        proj.PROJECTION_PATH = path
+        proj.shipped_projection.cache_clear()
+        assert np.array_equal(proj.shipped_projection("narrow"), 2 * narrow)
+        assert np.array_equal(proj.shipped_projection("wide"), wide)
+    finally:
+        proj.PROJECTION_PATH = old
+        proj.shipped_projection.cache_clear()

@@ -51,11 +51,17 @@ def test_windows_without_two_voices_are_refused():
         fit_projection([v], [np.full(50, -1)], dims=2, regularisation=0.1)
 
 
-def test_the_shipped_projection_is_there_and_sane():
-    w = shipped_projection()
-    assert w is not None, "listenkit/speaker_projection.npz is missing from the package"
+@pytest.mark.parametrize("band", ["wide", "narrow"])
+def test_the_shipped_projection_is_there_and_sane(band):
+    w = shipped_projection(band)
+    assert w is not None, f"listenkit/speaker_projection.npz has no {band}-band matrix"
     assert w.shape[0] == 38 and 2 <= w.shape[1] <= 38
     assert np.isfinite(w).all() and np.linalg.matrix_rank(w.astype(np.float64)) == w.shape[1]
+
+
+def test_the_two_bands_have_different_projections():
+    wide, narrow = shipped_projection("wide"), shipped_projection("narrow")
+    assert not np.allclose(wide, narrow, atol=1e-3)
 
 
 def test_make_windows_projects_the_z_scored_vectors():
@@ -69,6 +75,8 @@ def test_make_windows_projects_the_z_scored_vectors():
     assert raw.vectors.shape == (6, 38)
     np.testing.assert_allclose(raw.vectors.mean(axis=0), 0.0, atol=1e-5)  # z-scored across windows
     np.testing.assert_allclose(projected.vectors, raw.vectors @ shipped_projection(), rtol=1e-4, atol=1e-4)
+    narrow = make_windows(ff, 100, band="narrow")
+    np.testing.assert_allclose(narrow.vectors, raw.vectors @ shipped_projection("narrow"), rtol=1e-4, atol=1e-4)
 
 
 def test_window_vectors_are_each_windows_mean_and_spread():

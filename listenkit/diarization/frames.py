@@ -112,15 +112,15 @@ class Windows:
 
 
 def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30, min_frames: int = 30,
-                 project: bool = True) -> Windows:
+                 project: bool = True, band: str = "wide") -> Windows:
     """Cut the speech frames into windows of about ``window_frames`` frames.
 
     A pause of ``break_frames`` or more always ends a window (a new speaker often starts after a
     pause); a stretch of speech is split into equal windows close to ``window_frames`` long. Windows
     shorter than ``min_frames`` are left out (too little to describe a voice); the re-segmentation
     labels their frames later. With ``project`` (the default) the z-scored vectors are mapped by the
-    shipped speaker projection (:mod:`listenkit.diarization.projection`) to the directions that tell
-    voices apart.
+    shipped speaker projection of the recording's ``band`` (``"wide"``, or ``"narrow"`` for
+    telephone band; :mod:`listenkit.diarization.projection`) to the directions that tell voices apart.
     """
     n = ff.index.size
     if n == 0:
@@ -146,7 +146,7 @@ def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 3
     var = np.maximum(_window_sums(np.square(ff.ceps), b) / cnt - mu * mu, 1e-6)
     v = np.hstack([mu, np.sqrt(var)])
     v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
-    projection = shipped_projection() if project else None
+    projection = shipped_projection(band) if project else None
     if projection is not None:
         v = v @ projection
     return Windows(b, v.astype(np.float32))

@@ -9,8 +9,10 @@ are clustered in those directions only.
 
 The projection ships with listenkit (``speaker_projection.npz``). It is made by
 ``python -m calibration.train_projection`` from simulated conversations of the *dev* voices only
-(``calibration/README.md`` gives the command and the figures that chose its settings); it holds one
-small matrix (38 x 12 numbers) and no audio. The test voices and the reserved voices never see it.
+(``calibration/README.md`` gives the command and the figures that chose its settings); it holds two
+small matrices (38 x 12 numbers each) and no audio: one for wideband recordings and one for
+telephone-band ones, learned from telephone-band conversations (a voice heard through 300-3400 Hz
+differs from others along other directions). The test voices and the reserved voices never see it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from scipy.linalg import eigh
 
 #: The projection shipped with listenkit.
 PROJECTION_PATH = Path(__file__).resolve().parent.parent / "speaker_projection.npz"
+#: The key of each band's matrix in :data:`PROJECTION_PATH` (bands as :func:`listenkit.features.bandwidth` names them).
+BAND_KEYS = {"wide": "projection", "narrow": "projection_narrow"}
 
 
 def fit_projection(vectors: list[np.ndarray], labels: list[np.ndarray], *, dims: int,
@@ -74,10 +78,12 @@ def fit_projection(vectors: list[np.ndarray], labels: list[np.ndarray], *, dims:
     return vecs[:, order]
 
 
-@lru_cache(maxsize=1)
-def shipped_projection() -> np.ndarray | None:
-    """The projection that ships with listenkit, shape (38, dims); None when the file is absent."""
+@lru_cache(maxsize=2)
+def shipped_projection(band: str = "wide") -> np.ndarray | None:
+    """The projection that ships with listenkit for one band (``"wide"`` or ``"narrow"``), shape
+    (38, dims); None when the file or that band's matrix is absent."""
     if not PROJECTION_PATH.is_file():
         return None
     with np.load(PROJECTION_PATH) as z:
-        return np.asarray(z["projection"], dtype=np.float32)
+        key = BAND_KEYS[band]
+        return np.asarray(z[key], dtype=np.float32) if key in z.files else None
