@@ -310,3 +310,32 @@ def test_cepstra_in_blocks_equal_the_whole(n, monkeypatch):
     few = vm.voice_frames(x, mask, "wide", vm.band_cepstra(x, "wide"), max_frames=300)
     assert few.shape[0] == min(300, every.shape[0])
     assert np.array_equal(few, every if every.shape[0] <= 300 else every[np.linspace(0, every.shape[0] - 1, 300).astype(int)])
+
+
+def test_llr_is_the_top_components_likelihood_ratio_by_hand():
+    # each frame's log-likelihood ratio, written out component by component from the densities:
+    # log sum over the frame's TOP_COMPONENTS best background components of w N(x | model mean, var)
+    # minus the same sum with the background's own means
+    import listenkit.voicemodel as vm
+    from listenkit.diarization.models import DiagGMM
+
+    rng = np.random.default_rng(11)
+    k, d = 8, 3
+    ubm = DiagGMM(rng.dirichlet(np.ones(k)), rng.normal(size=(k, d)), rng.uniform(0.5, 2.0, size=(k, d)))
+    means = ubm.means[None] + 0.3 * rng.normal(size=(2, k, d))
+    x = rng.normal(size=(40, d)).astype(np.float32)
+
+    def log_density(xn: np.ndarray, c: int, mu: np.ndarray) -> float:
+        var = ubm.variances[c]
+        return float(np.log(ubm.weights[c]) - 0.5 * np.sum(np.log(2 * np.pi * var) + (xn - mu) ** 2 / var))
+
+    expected = np.zeros(2)
+    for xn in x.astype(np.float64):
+        own = [log_density(xn, c, ubm.means[c]) for c in range(k)]
+        top = np.argsort(own)[::-1][: vm.TOP_COMPONENTS]
+        base = np.logaddexp.reduce([own[c] for c in top])
+        for i in range(2):
+            expected[i] += np.logaddexp.reduce([log_density(xn, c, means[i, c]) for c in top]) - base
+    expected /= len(x)
+    assert np.allclose(vm._llr(ubm, means, x), expected, atol=1e-4)
+    assert np.allclose(vm._llr(ubm, ubm.means[None], x), 0.0, atol=1e-4)  # the background against itself
