@@ -400,3 +400,61 @@ def test_overlap_evidence_enters_the_both_state_by_its_weight(rng, monkeypatch):
     # +-500 nats a frame: "both" where the evidence says, to the Viterbi's 30 ms steps
     assert np.count_nonzero(two != hot) <= 6
     assert two[np.flatnonzero(hot)[3:-3]].all()
+
+
+def _back_to_back(sides: str, pauses_at: tuple[int, ...] = ()) -> tuple[FrameFeatures, Windows]:
+    """Windows of 100 frames, one per letter of ``sides``, back to back except for a 50-frame pause
+    before each window listed in ``pauses_at``."""
+    starts, t = [], 0
+    for w in range(len(sides)):
+        t += 50 if w in pauses_at else 0
+        starts.append(t)
+        t += 100
+    index = np.concatenate([np.arange(s, s + 100) for s in starts])
+    ff = FrameFeatures(index, np.zeros((index.size, 19), np.float32), np.zeros((index.size, 38), np.float32),
+                       np.zeros(19), np.ones(19))
+    bounds = np.stack([np.arange(len(sides)) * 100, np.arange(1, len(sides) + 1) * 100], axis=1)
+    return ff, Windows(bounds, np.zeros((len(sides), 2), np.float32))
+
+
+def test_within_run_switching_by_hand():
+    from listenkit.diarization.clustering import within_run_switching
+
+    def ratio(sides: str, pauses_at: tuple[int, ...] = ()) -> float:
+        ff, win = _back_to_back(sides, pauses_at)
+        a = [w for w, c in enumerate(sides) if c == "A"]
+        b = [w for w, c in enumerate(sides) if c == "B"]
+        return within_run_switching(ff, win, np.array(a), np.array(b))
+
+    turns = "AAAABBBB" * 3
+    # 23 back-to-back pairs, 5 of them change side; chance (p = 1/2) would change 1/2 of them
+    assert ratio(turns) == pytest.approx((5 / 23) / 0.5)
+    # a pause at each change of side: 18 pairs left, none changes
+    assert ratio(turns, pauses_at=(4, 8, 12, 16, 20)) == 0.0
+    # one voice's halves alternating window by window: every pair changes, twice chance
+    assert ratio("AB" * 12) == pytest.approx(2.0)
+    # shares 3/4 and 1/4: chance is 2 x 3/4 x 1/4 = 3/8; 11 pairs, 2 changes
+    assert ratio("AAAAAABBBAAA") == pytest.approx((2 / 11) / (3 / 8))
+    # fewer than 10 back-to-back pairs: no evidence
+    assert ratio("AAAABBBB") == float("inf")
+    assert ratio(turns, pauses_at=tuple(range(1, 24))) == float("inf")
+
+
+def test_people_who_take_turns_are_counted_between_the_distances(rng):
+    # voices A (0, 0) and C (0, 4): 4 apart, under the distance that counts a person (5) but over
+    # the turn-taking distance (3.5); voice B (10, 0) far from both. A and C taking turns (runs of
+    # their own, a pause before four of their five changes: 19 back-to-back pairs, one change,
+    # (1/19) / (1/2) = 0.11 of chance) are two people; A and C alternating window by window within
+    # the same stretches sound like one voice split by what it says, and stay one.
+    centre = {"A": (0.0, 0.0), "B": (10.0, 0.0), "C": (0.0, 4.0)}
+    kw = dict(min_distance=5.0, min_frames=300, max_speakers=6, turn_taking_distance=3.5,
+              turn_taking_switching=0.3)
+    for sides, people in (("AAAACCCC" * 3 + "B" * 10, 3), ("AC" * 12 + "B" * 10, 2)):
+        ff, win = _back_to_back(sides, pauses_at=(4, 8, 12, 16) if people == 3 else ())
+        vectors = np.array([centre[c] for c in sides]) + 0.2 * rng.standard_normal((len(sides), 2))
+        win = Windows(win.bounds, vectors.astype(np.float32))
+        labels = count_and_cut(win, ward_tree(win), ff=ff, **kw)
+        truth = np.array(["ABC".index(c) for c in sides]) if people == 3 else np.array([c == "B" for c in sides])
+        assert labels.max() + 1 == people and _same_partition(labels, truth)
+        off = count_and_cut(win, ward_tree(win), ff=ff, **{**kw, "turn_taking_switching": 0.0})
+        assert off.max() + 1 == 2

@@ -153,7 +153,9 @@ def _count_voices(ff: FrameFeatures, win: Windows, tree: np.ndarray, params: Ana
         return None
     return count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=_min_speaker_frames(win, params),
                          max_speakers=params.max_speakers, third_distance=params.third_speaker_distance,
-                         ff=ff, third_held_out=params.third_speaker_held_out)
+                         ff=ff, third_held_out=params.third_speaker_held_out,
+                         turn_taking_distance=params.turn_taking_distance,
+                         turn_taking_switching=params.turn_taking_switching)
 
 
 def _min_speaker_frames(win: Windows, params: AnalysisParams) -> int:
