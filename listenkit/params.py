@@ -47,6 +47,7 @@ class AnalysisParams:
     third_speaker_held_out: float = _p(11.0, 0.0, 99.0, "... or, between the two distances, a held-out distance of the two sides this large, nats/frame")
     turn_taking_distance: float = _p(3.5, 1.0, 15.0, "a merge whose sides lie at least this far apart (but not far enough for the above) is two people when they take turns ...")
     turn_taking_switching: float = _p(0.3, 0.0, 2.0, "... that is, when back-to-back windows change side at most this fraction of what chance would give (0: off)")
+    turn_taking_min_s: float = _p(15.0, 0.0, 60.0, "... and each side holds at least this much speech, s (weaker evidence than distance: small sides are often pieces of a voice)")
     single_voice_distance: float = _p(3.5, 0.0, 20.0, "held-out distance of the 2-cluster cut below which the recording is one voice, nats/frame")
     single_voice_distance_narrowband: float = _p(1.5, 0.0, 20.0, "the same for telephone-band recordings (fewer bands: voices lie closer), nats/frame")
     min_speaker_s: float = _p(6.0, 0.0, 30.0, "a cluster with less speech than this is not counted as a person and is merged into its nearest, s")

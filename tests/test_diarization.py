@@ -458,3 +458,6 @@ def test_people_who_take_turns_are_counted_between_the_distances(rng):
         assert labels.max() + 1 == people and _same_partition(labels, truth)
         off = count_and_cut(win, ward_tree(win), ff=ff, **{**kw, "turn_taking_switching": 0.0})
         assert off.max() + 1 == 2
+        # C holds 12 windows of 100 frames: asking each side for more speech than that leaves it out
+        small = count_and_cut(win, ward_tree(win), ff=ff, turn_taking_min_frames=1201, **kw)
+        assert small.max() + 1 == 2

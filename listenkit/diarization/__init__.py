@@ -155,7 +155,8 @@ def _count_voices(ff: FrameFeatures, win: Windows, tree: np.ndarray, params: Ana
                          max_speakers=params.max_speakers, third_distance=params.third_speaker_distance,
                          ff=ff, third_held_out=params.third_speaker_held_out,
                          turn_taking_distance=params.turn_taking_distance,
-                         turn_taking_switching=params.turn_taking_switching)
+                         turn_taking_switching=params.turn_taking_switching,
+                         turn_taking_min_frames=int(round(params.turn_taking_min_s / FRAME_S)))
 
 
 def _min_speaker_frames(win: Windows, params: AnalysisParams) -> int:

@@ -25,7 +25,9 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
   (``turn_taking_distance``) and the distances above, a merge whose sides change at most 0.3 times as
   often as chance (``turn_taking_switching``) adds a person: on sim-dev and sim-dev2 the halves of
   one voice measured 0.88 times chance (median), two voices 0.47; of the merges 3.5-5 apart under the
-  top one, 1 of 33 splits of one voice and 10 of 20 pairs of voices came under 0.3.
+  top one, 1 of 33 splits of one voice and 10 of 20 pairs of voices came under 0.3. Each side needs
+  15 s of speech (``turn_taking_min_s``): with 6 s, three dev two-person talks got a third person
+  from a side of 7-12 s.
 * **One voice or more:** the two-cluster cut is checked on held-out frames: a GMM per half, trained on
   every other window, scores the other windows; ``d = (LL_own - LL_other)`` summed over both halves,
   in nats per frame. One voice split in two gave d = 1.4-3.1 (dev voices, dry and in rooms), two
@@ -102,7 +104,7 @@ def top_merges(win: Windows, tree: np.ndarray, n: int) -> list[Merge]:
 def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_frames: int,
                   max_speakers: int, third_distance: float | None = None, ff: FrameFeatures | None = None,
                   third_held_out: float | None = None, turn_taking_distance: float | None = None,
-                  turn_taking_switching: float = 0.0) -> np.ndarray:
+                  turn_taking_switching: float = 0.0, turn_taking_min_frames: int = 0) -> np.ndarray:
     """Window labels for the speaker count the tree's top merges show (at least two clusters).
 
     Going down from the top, the first merge is always undone (whether the recording holds one voice
@@ -119,9 +121,9 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
     distance of the two sides (:func:`held_out_distance`) is ``third_held_out`` or more: the
     frames, not only the window centroids, say they are two voices. With ``ff``, ``turn_taking_distance``
     and ``turn_taking_switching`` > 0, a merge whose sides lie at least ``turn_taking_distance`` apart
-    (but not far enough for the rules above) also adds a person when its two sides take turns: back
-    to back windows change side at most ``turn_taking_switching`` times as often as chance would
-    (:func:`within_run_switching`).
+    (but not far enough for the rules above), each side holding ``turn_taking_min_frames`` or more,
+    also adds a person when its two sides take turns: back to back windows change side at most
+    ``turn_taking_switching`` times as often as chance would (:func:`within_run_switching`).
 
     Returns
     -------
@@ -143,7 +145,7 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
             undone += 1
             speakers += 1
         elif (ff is not None and turn_taking_switching > 0 and turn_taking_distance is not None
-              and m.distance >= turn_taking_distance
+              and m.distance >= turn_taking_distance and min(m.frames) >= turn_taking_min_frames
               and within_run_switching(ff, win, *_sides(tree, m.index)) <= turn_taking_switching):
             undone += 1
             speakers += 1
