@@ -45,7 +45,7 @@ from .sweep import score_entry, summary_line
 DEFAULT_TUNED = (
     "speaker_distance", "min_speaker_s", "min_speaker_fraction", "single_voice_distance", "switch_penalty",
     "overlap_penalty", "overlap_detector_weight", "pause_switch_factor", "gmm_components", "resegment_passes",
-    "window_s", "turn_taking_switching",
+    "window_s",
 )
 #: Weight of speaker-count accuracy in the objective (points per unit of accuracy).
 COUNT_WEIGHT = 10.0

@@ -153,10 +153,7 @@ def _count_voices(ff: FrameFeatures, win: Windows, tree: np.ndarray, params: Ana
         return None
     return count_and_cut(win, tree, min_distance=params.speaker_distance, min_frames=_min_speaker_frames(win, params),
                          max_speakers=params.max_speakers, third_distance=params.third_speaker_distance,
-                         ff=ff, third_held_out=params.third_speaker_held_out,
-                         turn_taking_distance=params.turn_taking_distance,
-                         turn_taking_switching=params.turn_taking_switching,
-                         turn_taking_min_frames=int(round(params.turn_taking_min_s / FRAME_S)))
+                         ff=ff, third_held_out=params.third_speaker_held_out)
 
 
 def _min_speaker_frames(win: Windows, params: AnalysisParams) -> int:

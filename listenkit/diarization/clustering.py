@@ -19,15 +19,6 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
   GMM cross-likelihood stopping rule was tried first and rejected: its distances grow with cluster
   size, and it merged different speakers before splits of one voice (speaker confusion 19% with the
   count given).
-* **People take turns** (:func:`within_run_switching`): within one stretch of speech (no pause) one
-  person usually talks, so back-to-back windows of two people rarely change side, while the two
-  halves of one voice split by what it says change about as often as chance. Between 3.5
-  (``turn_taking_distance``) and the distances above, a merge whose sides change at most 0.3 times as
-  often as chance (``turn_taking_switching``) adds a person: on sim-dev and sim-dev2 the halves of
-  one voice measured 0.88 times chance (median), two voices 0.47; of the merges 3.5-5 apart under the
-  top one, 1 of 33 splits of one voice and 10 of 20 pairs of voices came under 0.3. Each side needs
-  15 s of speech (``turn_taking_min_s``): with 6 s, three dev two-person talks got a third person
-  from a side of 7-12 s.
 * **One voice or more:** the two-cluster cut is checked on held-out frames: a GMM per half, trained on
   every other window, scores the other windows; ``d = (LL_own - LL_other)`` summed over both halves,
   in nats per frame. One voice split in two gave d = 1.4-3.1 (dev voices, dry and in rooms), two
@@ -103,8 +94,7 @@ def top_merges(win: Windows, tree: np.ndarray, n: int) -> list[Merge]:
 
 def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_frames: int,
                   max_speakers: int, third_distance: float | None = None, ff: FrameFeatures | None = None,
-                  third_held_out: float | None = None, turn_taking_distance: float | None = None,
-                  turn_taking_switching: float = 0.0, turn_taking_min_frames: int = 0) -> np.ndarray:
+                  third_held_out: float | None = None) -> np.ndarray:
     """Window labels for the speaker count the tree's top merges show (at least two clusters).
 
     Going down from the top, the first merge is always undone (whether the recording holds one voice
@@ -119,11 +109,7 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
     split in two is the commonest mistake. With ``ff`` and ``third_held_out``, a third person whose
     sides lie between ``min_distance`` and ``third_distance`` apart is counted when the held-out
     distance of the two sides (:func:`held_out_distance`) is ``third_held_out`` or more: the
-    frames, not only the window centroids, say they are two voices. With ``ff``, ``turn_taking_distance``
-    and ``turn_taking_switching`` > 0, a merge whose sides lie at least ``turn_taking_distance`` apart
-    (but not far enough for the rules above), each side holding ``turn_taking_min_frames`` or more,
-    also adds a person when its two sides take turns: back to back windows change side at most
-    ``turn_taking_switching`` times as often as chance would (:func:`within_run_switching`).
+    frames, not only the window centroids, say they are two voices.
 
     Returns
     -------
@@ -144,59 +130,10 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
               and held_out_distance(ff, win, *_sides(tree, m.index)) >= third_held_out):
             undone += 1
             speakers += 1
-        elif (ff is not None and turn_taking_switching > 0 and turn_taking_distance is not None
-              and m.distance >= turn_taking_distance and min(m.frames) >= turn_taking_min_frames
-              and within_run_switching(ff, win, *_sides(tree, m.index)) <= turn_taking_switching):
-            undone += 1
-            speakers += 1
         else:
             break
     labels = cut_tree(tree, min(undone + 1, len(win)))
     return absorb_small(win, labels, min_frames=min_frames, keep=2, at_most=speakers)
-
-
-#: Back-to-back window pairs a merge's sides need before their switching is looked at.
-MIN_SWITCH_PAIRS = 10
-
-
-def within_run_switching(ff: FrameFeatures, win: Windows, a: np.ndarray, b: np.ndarray) -> float:
-    """How often back-to-back windows of the two groups change group, relative to chance.
-
-    Two windows are back to back when the second starts on the frame after the first ends (no
-    pause between them: one stretch of speech). Within such a stretch one person usually talks, so
-    the two halves of one voice split by what it says change from one window to the next about as
-    often as chance would have them (the product of the groups' shares, twice), and two people who
-    take turns far less often (on sim-dev and sim-dev2: median 0.88 times chance for halves of one
-    voice, 0.47 for two voices).
-
-    Parameters
-    ----------
-    ff : FrameFeatures
-    win : Windows
-    a, b : ndarray of int
-        Window indices of each group.
-
-    Returns
-    -------
-    float
-        Observed changes over back-to-back pairs of the two groups, divided by ``2 p (1 - p)``
-        (``p``: the first group's share of their windows); ``inf`` when there are fewer than
-        :data:`MIN_SWITCH_PAIRS` such pairs (no evidence either way).
-    """
-    side = np.full(len(win), -1)
-    side[np.asarray(a, dtype=int)] = 0
-    side[np.asarray(b, dtype=int)] = 1
-    if len(win) < 2:
-        return float("inf")
-    gap = ff.index[win.bounds[1:, 0]] - ff.index[win.bounds[:-1, 1] - 1]
-    pairs = (gap == 1) & (side[:-1] >= 0) & (side[1:] >= 0)
-    if np.count_nonzero(pairs) < MIN_SWITCH_PAIRS:
-        return float("inf")
-    p = np.count_nonzero(side == 0) / np.count_nonzero(side >= 0)
-    if not 0.0 < p < 1.0:
-        return float("inf")
-    changes = np.mean(side[:-1][pairs] != side[1:][pairs])
-    return float(changes / (2.0 * p * (1.0 - p)))
 
 
 def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
