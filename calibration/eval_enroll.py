@@ -61,6 +61,11 @@ seventh session, with the overlap detector (pipeline; profile in the diarization
   test, seeds 3 + 4 + 5 (seen before)       100 % / 95.8 %    88.9 / 91.7   1.000 / 0.939
   test, seed 6, 24 + 24 (fresh, seen once)  100 % / 91.7 %    87.5 / 87.5   1.000 / 0.910
   test, seeds 3-6, 96 + 96                  100 % / 94.8 %    88.5 / 90.6   1.000 / 0.932
+eighth session, with the telephone-band projection (pipeline):
+  dev, seeds 1+2, 48 + 48                   100 % / 97.9 %    100 / 97.9    1.000 / 0.927
+  test, seed 7, 24 + 24 (fresh, seen once)  100 % / 91.7 %    91.7 / 87.5   1.000 / 0.940
+  test, seeds 3-6 (seen before)             100 % / 94.8 %    88.5 / 90.6   1.000 / 0.936
+  test, seeds 3-7, 120 + 120                100 % / 94.2 %    89.2 / 90.0   1.000 / 0.936
 =========================================  ================  ============  ===============
 
 (oracle / pipeline.) Since the sixth session the cache also holds both voice-detector levels, and
