@@ -361,19 +361,24 @@ def test_bench_reports_the_median_pair():
     assert _median_index([3.0, 1.0, 4.0, 2.0]) == 3  # the lower middle of an even count
 
 
-def test_train_overlap_refuses_test_conversations_and_the_choice_sets(tmp_path):
-    from calibration.train_overlap import main
+@pytest.mark.parametrize("trainer, choice_set, extra", [
+    ("calibration.train_overlap", "sim-dev", []),
+    ("calibration.train_projection", "sim-dev2", ["--band", "narrow"]),
+])
+def test_trainers_refuse_test_conversations_and_the_choice_sets(tmp_path, trainer, choice_set, extra):
+    import importlib
 
+    main = importlib.import_module(trainer).main
     write_manifest(tmp_path / "m.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2, "split": "test",
                                            "description": "x"}])
-    (tmp_path / "sim-dev").mkdir()
-    write_manifest(tmp_path / "sim-dev" / "manifest.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2,
-                                                              "split": "dev", "description": "x"}])
-    for manifest in (tmp_path / "m.jsonl", tmp_path / "sim-dev" / "manifest.jsonl"):
+    (tmp_path / choice_set).mkdir()
+    write_manifest(tmp_path / choice_set / "manifest.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2,
+                                                               "split": "dev", "description": "x"}])
+    for manifest in (tmp_path / "m.jsonl", tmp_path / choice_set / "manifest.jsonl"):
         with pytest.raises(SystemExit) as exc:
-            main([str(manifest), "--out", str(tmp_path / "d.npz")])
+            main([str(manifest), *extra, "--out", str(tmp_path / "out.npz")])
         assert exc.value.code == 2
-    assert not (tmp_path / "d.npz").exists()
+    assert not (tmp_path / "out.npz").exists()
 
 
 @pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # 30 passes on purpose: quick, not converged
@@ -393,21 +398,6 @@ def test_train_overlap_folds_the_standardisation_into_the_network(tmp_path):
     with np.load(tmp_path / "d.npz") as z:
         again = OverlapDetector(z["w1"], z["b1"], z["w2"], float(z["b2"]))
     assert np.allclose(again.log_odds(x.astype(np.float32)), expected, atol=1e-3)
-
-
-def test_train_projection_refuses_test_conversations_and_the_choice_sets(tmp_path):
-    from calibration.train_projection import main
-
-    write_manifest(tmp_path / "m.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2, "split": "test",
-                                           "description": "x"}])
-    (tmp_path / "sim-dev2").mkdir()
-    write_manifest(tmp_path / "sim-dev2" / "manifest.jsonl", [{"audio": "a.flac", "rttm": "a.rttm", "n_speakers": 2,
-                                                               "split": "dev", "description": "x"}])
-    for manifest in (tmp_path / "m.jsonl", tmp_path / "sim-dev2" / "manifest.jsonl"):
-        with pytest.raises(SystemExit) as exc:
-            main([str(manifest), "--band", "narrow", "--out", str(tmp_path / "p.npz")])
-        assert exc.value.code == 2
-    assert not (tmp_path / "p.npz").exists()
 
 
 def test_train_projection_writes_one_band_and_keeps_the_other(tmp_path):
