@@ -400,3 +400,25 @@ def test_overlap_evidence_enters_the_both_state_by_its_weight(rng, monkeypatch):
     # +-500 nats a frame: "both" where the evidence says, to the Viterbi's 30 ms steps
     assert np.count_nonzero(two != hot) <= 6
     assert two[np.flatnonzero(hot)[3:-3]].all()
+
+
+def test_telephone_band_recordings_are_clustered_in_their_own_projection(rng, monkeypatch):
+    # the same two voices, then with the mel bands above 4.5 kHz 20 nats down (nothing there, as
+    # through a telephone line): the windows are made in the wideband, then the narrow projection
+    import listenkit.diarization as dz
+
+    bands = []
+    real = dz.make_windows
+
+    def spy(*args, **kwargs):
+        bands.append(kwargs["band"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dz, "make_windows", spy)
+    _, rows, ref = _two_voice_rows(rng)
+    speech = ref.any(axis=1)
+    phone = rows[:, :40].copy()
+    phone[:, 33:] -= 20.0
+    assert diarize(rows[:, :40], speech).n_speakers == 2
+    assert diarize(phone, speech).n_speakers == 2
+    assert bands == ["wide", "narrow"]
