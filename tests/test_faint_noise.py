@@ -65,6 +65,31 @@ def test_only_faint_and_flat_stretches_go():
     assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, very_faint_db=25.0), expected)
 
 
+def test_a_steady_faint_stretch_goes_a_rising_and_falling_one_stays():
+    # one speaker; frames 0-299 voice at 0 dB (the median). Two voiced-like (not flat) stretches 8 dB
+    # under it, 100 frames each:
+    #   400-499  steady at -8 dB: spread 0 dB                          -> goes (steady noise, babble)
+    #   600-699  syllables: 5 frames at -3 dB, 5 at -13 dB: spread 5 dB -> stays (a soft voice)
+    rows = np.full((700, 40), -40.0, dtype=np.float32)
+    rows[0:300] = _peaky(300, 0.0)
+    rows[400:500] = _peaky(100, -8.0)
+    rows[600:700] = np.concatenate([_peaky(5, -3.0), _peaky(5, -13.0)] * 10)
+    act = np.zeros((700, 1), dtype=bool)
+    act[0:300, 0] = act[400:500, 0] = act[600:700, 0] = True
+    # the flat and very-faint rules leave both (not flat, not 16 dB under)
+    assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, very_faint_db=16.0), act)
+    out = drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, very_faint_db=16.0,
+                           steady_below_db=5.0, max_steadiness_db=3.0)
+    expected = act.copy()
+    expected[400:500, 0] = False
+    assert np.array_equal(out, expected)
+    # a spread limit above 5 dB takes the soft voice too; 10 dB under needed: neither goes
+    wide = drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, steady_below_db=5.0, max_steadiness_db=5.5)
+    assert not wide[400:500].any() and not wide[600:700].any()
+    assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, steady_below_db=10.0,
+                                           max_steadiness_db=3.0), act)
+
+
 def test_each_speaker_is_judged_against_their_own_level():
     # speaker 0 at 0 dB; speaker 1 far from the microphone at -25 dB throughout, with a flat -27 dB
     # stretch after a pause: only 2 dB under its own level, so it stays, though it lies 27 dB under speaker 0
