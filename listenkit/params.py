@@ -57,6 +57,7 @@ class AnalysisParams:
     faint_noise_flatness: float = _p(0.45, 0.0, 1.0, "spectral flatness (mel bands) from which such a faint stretch counts as noise")
     very_faint_db: float = _p(16.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median is nobody's speech, whatever its spectrum")
     faint_steady_db: float = _p(5.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median ...")
+    faint_far_steadiness_db: float = _p(5.0, 0.0, 10.0, "... and the spread up to which a stretch faint_noise_db under is, dB; 0 = off")
     faint_steadiness_db: float = _p(3.5, 0.0, 10.0, "... whose frame energy spreads (s.d.) no more than this is nobody's speech (steady noise), dB; 0 = off")
     known_voice_merge: float = _p(4.0, 0.0, 20.0, "with a voice profile: clusters that each score above this (profile score, s.d.) are the user's, merged")
     known_voice_split_clear: float = _p(4.5, 0.0, 20.0, "with a voice profile: a split's user side must score above this (it is the best of several parts: other voices' best parts reached 4.4 on dev)")

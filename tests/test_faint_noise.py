@@ -88,6 +88,14 @@ def test_a_steady_faint_stretch_goes_a_rising_and_falling_one_stays():
     assert not wide[400:500].any() and not wide[600:700].any()
     assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45, steady_below_db=10.0,
                                            max_steadiness_db=3.0), act)
+    # fainter, a looser limit: at 8 dB under, the faint-stretch limit (from below_db) does not apply ...
+    assert np.array_equal(drop_faint_noise(act, rows, below_db=10.0, min_flatness=0.45,
+                                           max_faint_steadiness_db=5.5), act)
+    # ... from 7 dB under it does, to each stretch's spread: 5.5 takes both, 4.5 only the steady one
+    both = drop_faint_noise(act, rows, below_db=7.0, min_flatness=0.45, max_faint_steadiness_db=5.5)
+    assert not both[400:500].any() and not both[600:700].any() and both[0:300].all()
+    steady = drop_faint_noise(act, rows, below_db=7.0, min_flatness=0.45, max_faint_steadiness_db=4.5)
+    assert not steady[400:500].any() and steady[600:700].all()
 
 
 def test_each_speaker_is_judged_against_their_own_level():

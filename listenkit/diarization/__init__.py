@@ -204,7 +204,8 @@ def _without_faint_noise(activity: np.ndarray, log_mel: np.ndarray, params: Anal
     def drop(act: np.ndarray) -> np.ndarray:
         return drop_faint_noise(act, log_mel, below_db=params.faint_noise_db,
                                 min_flatness=params.faint_noise_flatness, very_faint_db=params.very_faint_db,
-                                steady_below_db=params.faint_steady_db, max_steadiness_db=params.faint_steadiness_db)
+                                steady_below_db=params.faint_steady_db, max_steadiness_db=params.faint_steadiness_db,
+                                max_faint_steadiness_db=params.faint_far_steadiness_db)
 
     if strict is None:
         return drop(activity)

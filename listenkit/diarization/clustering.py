@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 
-from .faint_noise import energy_and_flatness
+from .faint_noise import energy_and_flatness, steady
 from .frames import FrameFeatures, Windows
 from .models import fit_gmm
 
@@ -192,8 +192,8 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
                            float(np.median(spreads)))
     loudest = max(e for e, _, _ in medians.values())
     return frozenset(c for c, (e, f, s) in medians.items()
-                     if (e <= loudest - below_db and (f >= min_flatness or s <= max_steadiness_db))
-                     or (e <= loudest - both_below_db and f >= min_flatness and s <= max_steadiness_db))
+                     if (e <= loudest - below_db and (f >= min_flatness or steady(s, max_steadiness_db)))
+                     or (e <= loudest - both_below_db and f >= min_flatness and steady(s, max_steadiness_db)))
 
 
 def two_voice_distance(ff: FrameFeatures, win: Windows, tree: np.ndarray) -> float:
