@@ -296,24 +296,6 @@ def test_a_quiet_steady_cluster_is_noise_even_when_not_flat(rng):
     assert noise_clusters(rows, ff, win, labels, below_db=25.0, min_flatness=0.55, max_steadiness_db=4.5) == frozenset()
 
 
-def test_a_cluster_both_flat_and_steady_is_noise_nearer_the_loudest(rng):
-    # the voice at +20 dB; two flat clusters 10 dB under it (+10 dB): one steady, one rising and
-    # falling by 10 dB (spread 5 dB). 10 dB is less than below_db (12): alone neither cue makes
-    # noise; both together do from both_below_db (8) under
-    rows = np.vstack([_log_mel_rows(1000, -20, True, rng), _log_mel_rows(1000, -6, False, rng),
-                      _log_mel_rows(1000, -6, False, rng)]).astype(np.float32)
-    swing = np.where((np.arange(1000) // 5) % 2 == 0, 5.0, -5.0) / (10 / np.log(10))
-    rows[2000:3000] += swing[:, None].astype(np.float32)
-    ff = FrameFeatures(np.arange(3000), np.zeros((3000, 19), np.float32), np.zeros((3000, 38), np.float32),
-                       np.zeros(19), np.ones(19))
-    win = Windows(np.stack([np.arange(30) * 100, np.arange(1, 31) * 100], axis=1), np.zeros((30, 2), np.float32))
-    labels = np.repeat([0, 1, 2], 10)
-    kw = dict(below_db=12.0, min_flatness=0.55, max_steadiness_db=4.8)
-    assert noise_clusters(rows, ff, win, labels, **kw) == frozenset()
-    assert noise_clusters(rows, ff, win, labels, **kw, both_below_db=8.0) == {1}
-    assert noise_clusters(rows, ff, win, labels, **kw, both_below_db=11.0) == frozenset()
-
-
 def test_a_third_person_needs_the_third_distance(rng):
     # the third group lies 5.5 from the nearer of the others (centroids (0,0), (10,0), (0,5.5)):
     # counted with the plain threshold 5, not with a third-person threshold of 7
