@@ -51,7 +51,6 @@ class AnalysisParams:
     min_speaker_fraction: float = _p(0.2, 0.0, 0.5, "... or less than this fraction of the clustered speech (short recordings)")
     noise_cluster_db: float = _p(12.0, 0.0, 40.0, "a cluster this far (dB) under the loudest and noise-like is background noise, not a person")
     noise_cluster_flatness: float = _p(0.55, 0.0, 1.0, "spectral flatness (mel bands) from which a quiet cluster counts as noise")
-    noise_cluster_steadiness_db: float = _p(4.8, 0.0, 10.0, "... or the spread of frame energy within a window (median) up to which it does (steady babble), dB; 0 = off")
     faint_noise_db: float = _p(10.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median and noise-like is nobody's speech")
     faint_noise_flatness: float = _p(0.45, 0.0, 1.0, "spectral flatness (mel bands) from which such a faint stretch counts as noise")
     very_faint_db: float = _p(16.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median is nobody's speech, whatever its spectrum")

@@ -274,28 +274,6 @@ def test_noise_clusters_are_quiet_and_flat(rng):
     assert noise_clusters(loud_noise, ff, win, labels, below_db=12.0, min_flatness=0.55) == frozenset()
 
 
-def test_a_quiet_steady_cluster_is_noise_even_when_not_flat(rng):
-    # babble: voice-like (peaky) spectrum, but a steady level. Three clusters of 10 windows x 100
-    # frames: the near voice (+20 dB), a far voice (0 dB) whose level rises and falls by 10 dB with
-    # its "syllables" (5 frames up, 5 down: spread within a window 5 dB), and babble (0 dB, spread
-    # about 0.1 dB). Both quiet ones lie 20 dB under the loudest; neither is flat.
-    rows = np.vstack([_log_mel_rows(1000, -20, True, rng), _log_mel_rows(1000, -40, True, rng),
-                      _log_mel_rows(1000, -40, True, rng)]).astype(np.float32)
-    syllables = np.where((np.arange(1000) // 5) % 2 == 0, 5.0, -5.0) / (10 / np.log(10))
-    rows[1000:2000] += syllables[:, None].astype(np.float32)
-    ff = FrameFeatures(np.arange(3000), np.zeros((3000, 19), np.float32), np.zeros((3000, 38), np.float32),
-                       np.zeros(19), np.ones(19))
-    win = Windows(np.stack([np.arange(30) * 100, np.arange(1, 31) * 100], axis=1), np.zeros((30, 2), np.float32))
-    labels = np.repeat([0, 1, 2], 10)
-    # the flatness rule alone calls none of them noise (the steadiness condition is off at 0)
-    assert noise_clusters(rows, ff, win, labels, below_db=12.0, min_flatness=0.55) == frozenset()
-    # with it, the steady one is noise; the far voice's 5 dB spread keeps it a person at 4.5 dB
-    assert noise_clusters(rows, ff, win, labels, below_db=12.0, min_flatness=0.55, max_steadiness_db=4.5) == {2}
-    # a spread limit above the far voice's takes it too; a loud steady cluster is never noise
-    assert noise_clusters(rows, ff, win, labels, below_db=12.0, min_flatness=0.55, max_steadiness_db=5.5) == {1, 2}
-    assert noise_clusters(rows, ff, win, labels, below_db=25.0, min_flatness=0.55, max_steadiness_db=4.5) == frozenset()
-
-
 def test_a_third_person_needs_the_third_distance(rng):
     # the third group lies 5.5 from the nearer of the others (centroids (0,0), (10,0), (0,5.5)):
     # counted with the plain threshold 5, not with a third-person threshold of 7

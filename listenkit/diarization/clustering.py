@@ -37,12 +37,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 
-from .faint_noise import energy_and_flatness, steady
+from .faint_noise import energy_and_flatness
 from .frames import FrameFeatures, Windows
 from .models import fit_gmm
 
 MODEL_FRAMES = 4000  # frames per half-model of the one-voice check
-NOISE_CHECK_WINDOWS = 200  # windows per cluster looked at by the noise check (at most about twice this)
+NOISE_CHECK_FRAMES = 20000  # frames per cluster looked at by the noise check (at most about twice this)
 
 
 def ward_tree(win: Windows) -> np.ndarray:
@@ -137,25 +137,19 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
 
 
 def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
-                   below_db: float, min_flatness: float, max_steadiness_db: float = 0.0) -> frozenset[int]:
+                   below_db: float, min_flatness: float) -> frozenset[int]:
     """Clusters that are background noise rather than a voice: much quieter than the loudest cluster
-    and noise-like in spectrum or steady in level.
+    and noise-like in spectrum.
 
     A cluster is noise when the median energy of its frames lies ``below_db`` or more under the
-    loudest cluster's median, *and* either the median spectral flatness of its frames across the
-    mel bands of 170-3400 Hz (geometric over arithmetic mean of the band powers: near 1 for flat
-    noise, low for voiced speech) is ``min_flatness`` or more, or its level is steady: the median,
-    over its windows, of the spread (standard deviation) of frame energy within a window is
-    ``max_steadiness_db`` or less. On the dev conversations the clusters made of the detector's
-    false alarms in street noise lay 13-22 dB under the loudest voice with flatness 0.61-0.76;
-    voices, far and reverberant ones included, had flatness up to 0.54. Babble and some street
-    noise are not flat (0.17-0.35, like a voice) but steady: 1.4-4.5 dB within a window, where a
-    voice rises and falls with its syllables (the far voices 11 dB or more under the loudest: 5.4 dB
-    and more; of all voices 1 % under 3 dB, and those were loud ones). ``max_steadiness_db`` 4.8
-    lies between the two (dev sweep: 4.0, 4.5, 4.8, 5.0 alike on sim-dev3, 4.8 and 5.0 one file
-    better on sim-dev2). Quiet is needed either way: a person far from the microphone is quiet, but
-    neither flat nor steady. (Letting a cluster both flat and steady be noise from only 8 dB under
-    was tried and taken out: a fresh test draw had a far voice in noise that was both, 9 dB under;
+    loudest cluster's median, *and* the median spectral flatness of its frames across the mel bands
+    of 170-3400 Hz (geometric over arithmetic mean of the band powers: near 1 for flat noise, low for
+    voiced speech) is ``min_flatness`` or more. On the dev conversations the clusters made of the
+    detector's false alarms in street and babble noise lay 13-22 dB under the loudest voice with
+    flatness 0.61-0.76; voices, far and reverberant ones included, had flatness up to 0.54.
+    Both conditions are needed: a person far from the microphone is quiet, but not flat.
+    (A steady level as a second sign of noise, for babble, which is not flat, was tried and taken
+    out: a fresh test draw held a near voice 13 dB under the other with as steady a level as babble;
     see calibration/README.md.)
 
     Parameters
@@ -168,25 +162,15 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
         dB under the loudest cluster's median energy.
     min_flatness : float
         In (0, 1].
-    max_steadiness_db : float
-        dB; 0 turns the steadiness condition off.
     """
     medians = {}
     for c in np.unique(labels):
-        bounds = win.bounds[labels == c]
-        bounds = bounds[:: max(1, bounds.shape[0] // NOISE_CHECK_WINDOWS)]  # evenly spread: medians need no more
-        spreads = []
-        energy, flat = [], []
-        for a, b in bounds:
-            e, f = energy_and_flatness(log_mel[ff.index[a:b]])
-            spreads.append(float(np.std(e)))
-            energy.append(e)
-            flat.append(f)
-        medians[int(c)] = (float(np.median(np.concatenate(energy))), float(np.median(np.concatenate(flat))),
-                           float(np.median(spreads)))
-    loudest = max(e for e, _, _ in medians.values())
-    return frozenset(c for c, (e, f, s) in medians.items()
-                     if e <= loudest - below_db and (f >= min_flatness or steady(s, max_steadiness_db)))
+        frames = ff.index[np.concatenate([np.arange(a, b) for a, b in win.bounds[labels == c]])]
+        frames = frames[:: max(1, frames.size // NOISE_CHECK_FRAMES)]  # evenly spread: medians need no more
+        energy, flat = energy_and_flatness(log_mel[frames])
+        medians[int(c)] = (float(np.median(energy)), float(np.median(flat)))
+    loudest = max(e for e, _ in medians.values())
+    return frozenset(c for c, (e, f) in medians.items() if e <= loudest - below_db and f >= min_flatness)
 
 
 def two_voice_distance(ff: FrameFeatures, win: Windows, tree: np.ndarray) -> float:
