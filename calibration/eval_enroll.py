@@ -66,6 +66,10 @@ eighth session, with the telephone-band projection (pipeline):
   test, seed 7, 24 + 24 (fresh, seen once)  100 % / 91.7 %    91.7 / 87.5   1.000 / 0.940
   test, seeds 3-6 (seen before)             100 % / 94.8 %    88.5 / 90.6   1.000 / 0.936
   test, seeds 3-7, 120 + 120                100 % / 94.2 %    89.2 / 90.0   1.000 / 0.936
+ninth session, faint steady stretches are nobody's speech (pipeline; bfcf1c9):
+  test, seed 9, 24 + 24 (fresh, seen once)  100 % / 100 %     91.7 / 95.8   1.000 / 0.952
+  test, seed 8, 24 + 24 (fresh at 2d990e9)  100 % / 95.8 %    100 / 95.8    1.000 / 0.946
+  test, seeds 3-9, 168 + 168                100 % / 95.2 %    91.1 / 91.6   1.000 / 0.940
 =========================================  ================  ============  ===============
 
 (oracle / pipeline.) Since the sixth session the cache also holds both voice-detector levels, and
