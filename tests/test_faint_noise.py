@@ -94,8 +94,8 @@ def test_a_steady_faint_stretch_goes_a_rising_and_falling_one_stays():
     # ... from 7 dB under it does, to each stretch's spread: 5.5 takes both, 4.5 only the steady one
     both = drop_faint_noise(act, rows, below_db=7.0, min_flatness=0.45, max_faint_steadiness_db=5.5)
     assert not both[400:500].any() and not both[600:700].any() and both[0:300].all()
-    steady = drop_faint_noise(act, rows, below_db=7.0, min_flatness=0.45, max_faint_steadiness_db=4.5)
-    assert not steady[400:500].any() and steady[600:700].all()
+    only_steady = drop_faint_noise(act, rows, below_db=7.0, min_flatness=0.45, max_faint_steadiness_db=4.5)
+    assert not only_steady[400:500].any() and only_steady[600:700].all()
 
 
 def test_each_speaker_is_judged_against_their_own_level():

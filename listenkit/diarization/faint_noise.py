@@ -15,7 +15,7 @@ not flat, and a fricative is flat but not quiet. Only 17 stretches of real speec
 stretches) lay 20 dB or more under their speaker. The flat rule (10 dB, 0.45) took silence F1 from
 0.73 to 0.80 on sim-dev2 and on sim-dev; the very-faint rule (16 dB) then to 0.85 and 0.87.
 
-Steady noise that is neither flat nor very faint (babble, street, hens) is caught by its level: a
+Steady noise that is neither flat nor very faint (babble, street noise) is caught by its level: a
 voice rises and falls with its syllables, so the energy of a stretch of real speech spreads a
 median 8 dB (standard deviation over its frames), and a false stretch a median 2.5 dB. A stretch
 ``steady_below_db`` (5 dB) or more under its speaker's median whose energy spreads
@@ -23,6 +23,8 @@ median 8 dB (standard deviation over its frames), and a false stretch a median 2
 sim-dev, 5-16 dB under their speaker, spreads of 3 dB or less held 124 false stretches (57 s) and
 45 of real speech (10 s). Silence F1 went 0.83 -> 0.90 (sim-dev3), 0.89 -> 0.92 (sim-dev2), 0.89 ->
 0.94 (sim-dev); 4.5 dB gained a little more silence on sim-dev3 but missed more speech on sim-dev.
+(These sweeps ran with a steady-cluster rule in place that was later taken out; without it, on
+the fifth test draw, the two rules took silence F1 from 0.83 to 0.88.)
 Fainter stretches may spread more: from ``below_db`` (10 dB) under, a spread of
 ``max_faint_steadiness_db`` (5 dB) or less goes (street noise, 10-15 dB under its speaker, spread
 3.7-4.8 dB). There, 79 false stretches (43 s) against 16 of real speech (4 s); silence F1 0.91 ->
@@ -100,7 +102,8 @@ def drop_faint_noise(activity: np.ndarray, log_mel: np.ndarray, *, below_db: flo
         (standard deviation) ``max_steadiness_db`` or less goes too: a voice's level rises and falls
         with its syllables, a steady background's does not. 0 turns this off.
     max_faint_steadiness_db : float
-        The spread up to which a stretch ``below_db`` or more under goes (fainter: a looser limit).
+        The spread up to which a stretch ``below_db`` or more under goes (fainter: a looser limit);
+        0 turns this off.
 
     Returns
     -------
