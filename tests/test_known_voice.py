@@ -33,17 +33,18 @@ def _setup(kinds: str, rng_seed: int = 0):
     """Windows of 10 speech frames, one per letter of ``kinds``: "u" the user (window vectors near
     (0, 0), frames around 0), "a" another voice (near (6, 0), frames around +2), "b" a third (near
     (0, 6), frames around -2), "v" the user's voice in other windows (near (6, 6), frames like the
-    user's) that the scorer does not take for the user. Returns log_mel, ff, win and the scorer."""
+    user's) that the scorer does not take for the user, "w" another voice (near (6, 6), frames
+    around +2) that the scorer takes for the user. Returns log_mel, ff, win and the scorer."""
     rng = np.random.default_rng(rng_seed)
     n = WINDOW * len(kinds)
     index = np.arange(n)
-    level = {"u": 0.0, "a": 2.0, "b": -2.0, "v": 0.0}
+    level = {"u": 0.0, "a": 2.0, "b": -2.0, "v": 0.0, "w": 2.0}
     full = (np.repeat([level[k] for k in kinds], WINDOW)[:, None] + rng.normal(0.0, 1.0, (n, 38))).astype(np.float32)
     ff = FrameFeatures(index, full[:, :19], full, np.zeros(19), np.ones(19))
     bounds = np.array([[i * WINDOW, (i + 1) * WINDOW] for i in range(len(kinds))])
-    centre = {"u": (0.0, 0.0), "a": (6.0, 0.0), "b": (0.0, 6.0), "v": (6.0, 6.0)}
+    centre = {"u": (0.0, 0.0), "a": (6.0, 0.0), "b": (0.0, 6.0), "v": (6.0, 6.0), "w": (6.0, 6.0)}
     vectors = np.array([centre[k] for k in kinds]) + rng.normal(0.0, 0.3, (len(kinds), 2))
-    user = np.repeat(np.array([k == "u" for k in kinds]), WINDOW)
+    user = np.repeat(np.array([k in "uw" for k in kinds]), WINDOW)
     return np.zeros((n, 40), np.float32), ff, Windows(bounds, vectors.astype(np.float32)), FractionScorer(user)
 
 
@@ -59,6 +60,15 @@ def test_two_clusters_of_the_user_are_merged():
     labels, noise = _run("uuuuaaaauuuu", [0] * 4 + [1] * 4 + [2] * 4)
     assert labels.tolist() == [0] * 4 + [1] * 4 + [0] * 4
     assert noise == frozenset()
+
+
+def test_a_second_voice_that_scores_like_the_user_is_not_merged():
+    # |uuuu|wwww|: both clusters score 7, but their frames are two voices (held-out distance large)
+    labels, _ = _run("uuuuwwww", [0] * 4 + [1] * 4)
+    assert labels.tolist() == [0] * 4 + [1] * 4
+    # the same scores with one voice's frames are merged
+    labels, _ = _run("uuuuuuuu", [0] * 4 + [1] * 4)
+    assert labels.tolist() == [0] * 8
 
 
 def test_a_cluster_of_the_user_and_another_voice_is_split():
