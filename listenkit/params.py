@@ -57,7 +57,7 @@ class AnalysisParams:
     faint_steady_db: float = _p(5.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median ...")
     faint_steadiness_db: float = _p(3.5, 0.0, 10.0, "... whose frame energy spreads (s.d.) no more than this is nobody's speech (steady noise), dB; 0 = off")
     faint_far_steadiness_db: float = _p(5.0, 0.0, 10.0, "the same spread limit for a stretch faint_noise_db under (fainter: looser), dB; 0 = off")
-    known_voice_merge: float = _p(4.0, 0.0, 20.0, "with a voice profile: clusters that each score above this (profile score, s.d.) are the user's, merged")
+    known_voice_merge: float = _p(4.0, 0.0, 20.0, "with a voice profile: a cluster scoring above this (profile score, s.d.) is merged with the best-scoring one when the two are one voice")
     known_voice_split_clear: float = _p(4.5, 0.0, 20.0, "with a voice profile: a split's user side must score above this (it is the best of several parts: other voices' best parts reached 4.4 on dev)")
     known_voice_split_high: float = _p(3.25, 0.0, 20.0, "with a voice profile: sub-clusters of the best-scoring cluster above this are the user's ...")
     known_voice_split_low: float = _p(1.5, -5.0, 20.0, "... and below this someone else's: the cluster is split when it has both")

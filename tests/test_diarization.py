@@ -363,13 +363,21 @@ class _LowVoiceIsTheUser:
         return 10.0 * share - 3.0
 
 
-def test_a_known_voice_takes_part_only_when_the_count_is_found(rng):
+def test_a_known_voice_takes_part_only_when_the_count_is_found(rng, monkeypatch):
+    import listenkit.diarization as dia_module
+
     _, rows, ref = _two_voice_rows(rng)
     speech = ref.any(axis=1)
-    # two clusters that both sound like the profile are one speaker...
-    assert diarize(rows[:, :40], speech, voice=_EveryoneIsTheUser()).n_speakers == 1
-    # ...unless the user gave the count
+    calls = []
+    real = dia_module.use_known_voice
+    monkeypatch.setattr(dia_module, "use_known_voice", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # two clearly different voices that both sound like the profile stay two (they are not one
+    # voice by their held-out distance, so they are not merged)
+    assert diarize(rows[:, :40], speech, voice=_EveryoneIsTheUser()).n_speakers == 2
+    assert len(calls) == 1
+    # a count the user gave is kept as given: the profile does not take part
     assert diarize(rows[:, :40], speech, num_speakers=2, voice=_EveryoneIsTheUser()).n_speakers == 2
+    assert len(calls) == 1
     # a profile that fits one of two well-separated voices changes nothing
     plain = diarize(rows[:, :40], speech)
     known = diarize(rows[:, :40], speech, voice=_LowVoiceIsTheUser(ref[:, 0]))

@@ -256,8 +256,8 @@ class LiveRunner:
         Receives every block (``--record``).
     voice : VoiceMatcher, optional
         The enrolled voice: labels "you" live (now and then) and in the final session, and takes
-        part in every batch diarization (the live view's anchors too: two groups that both sound
-        like the user are one speaker from the first anchor on).
+        part in every batch diarization (the live view's anchors too: two groups of the user's own
+        voice that both sound like the profile are one speaker from the first anchor on).
     on_finishing : callable, optional
         Called with the session length (seconds) when listening has ended and the final analysis
         starts (it can take a while after a long session).
