@@ -274,6 +274,50 @@ def test_noise_clusters_are_quiet_and_flat(rng):
     assert noise_clusters(loud_noise, ff, win, labels, below_db=12.0, min_flatness=0.55) == frozenset()
 
 
+def _changing(rows: np.ndarray, change_db: float) -> np.ndarray:
+    """``rows`` with every band raised by ``change_db`` in frames 2 and 3 of each 4: the levels of
+    frames two apart then always differ by exactly ``change_db``."""
+    out = rows.copy()
+    up = (np.arange(rows.shape[0]) % 4) >= 2
+    out[up] += change_db / (10 / np.log(10))
+    return out
+
+
+def test_spectral_change_is_the_mean_band_difference_two_frames_apart(rng):
+    from listenkit.diarization.clustering import spectral_change_db
+
+    rows = _changing(np.tile(_log_mel_rows(1, -30, True, rng), (1000, 1)), 4.0)  # one spectrum, changed
+    ff = FrameFeatures(np.arange(1000), np.zeros((1000, 19), np.float32), np.zeros((1000, 38), np.float32),
+                       np.zeros(19), np.ones(19))
+    win = Windows(np.stack([np.arange(10) * 100, np.arange(1, 11) * 100], axis=1), np.zeros((10, 2), np.float32))
+    assert spectral_change_db(rows.astype(np.float32), ff, win, np.arange(10)) == pytest.approx(4.0, abs=1e-3)
+    # windows shorter than 0.6 s do not count: none left -> inf
+    short = Windows(np.stack([np.arange(10) * 100, np.arange(10) * 100 + 50], axis=1), np.zeros((10, 2), np.float32))
+    assert spectral_change_db(rows.astype(np.float32), ff, short, np.arange(10)) == np.inf
+
+
+def test_a_quiet_cluster_whose_spectrum_does_not_change_is_noise(rng):
+    # three clusters of 10 windows x 100 frames, all with a voice-like (peaky, not flat) spectrum:
+    # the near voice (+20 dB, changing by 4 dB), a far voice 20 dB under it changing by 4 dB, and
+    # babble 20 dB under it that hardly changes (0.1 dB noise only)
+    near = _changing(_log_mel_rows(1000, -20, True, rng), 4.0)
+    far = _changing(_log_mel_rows(1000, -40, True, rng), 4.0)
+    babble = _log_mel_rows(1000, -40, True, rng)
+    rows = np.vstack([near, far, babble]).astype(np.float32)
+    ff = FrameFeatures(np.arange(3000), np.zeros((3000, 19), np.float32), np.zeros((3000, 38), np.float32),
+                       np.zeros(19), np.ones(19))
+    win = Windows(np.stack([np.arange(30) * 100, np.arange(1, 31) * 100], axis=1), np.zeros((30, 2), np.float32))
+    labels = np.repeat([0, 1, 2], 10)
+    flat_only = dict(below_db=12.0, min_flatness=0.55)
+    assert noise_clusters(rows, ff, win, labels, **flat_only) == frozenset()  # not flat: the old rule keeps it
+    assert noise_clusters(rows, ff, win, labels, **flat_only, max_change_db=2.5) == {2}
+    # the check is off at 0, and needs the cluster far enough under the loudest
+    assert noise_clusters(rows, ff, win, labels, **flat_only, max_change_db=0.0) == frozenset()
+    assert noise_clusters(rows, ff, win, labels, below_db=25.0, min_flatness=0.55, max_change_db=2.5) == frozenset()
+    # a limit above the voices' 4 dB change would take the far voice too (the limit is what decides)
+    assert noise_clusters(rows, ff, win, labels, **flat_only, max_change_db=4.5) == {1, 2}
+
+
 def test_a_third_person_needs_the_third_distance(rng):
     # the third group lies 5.5 from the nearer of the others (centroids (0,0), (10,0), (0,5.5)):
     # counted with the plain threshold 5, not with a third-person threshold of 7
