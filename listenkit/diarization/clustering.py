@@ -184,8 +184,15 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
         energy, flat = energy_and_flatness(log_mel[frames])
         medians[int(c)] = (float(np.median(energy)), float(np.median(flat)), members)
     loudest = max(e for e, _, _ in medians.values())
-    return frozenset(c for c, (e, f, members) in medians.items() if e <= loudest - below_db and (
-        f >= min_flatness or (max_change_db > 0 and spectral_change_db(log_mel, ff, win, members) <= max_change_db)))
+
+    def is_noise(energy_db: float, flatness: float, members: np.ndarray) -> bool:
+        if energy_db > loudest - below_db:
+            return False
+        if flatness >= min_flatness:
+            return True
+        return max_change_db > 0 and spectral_change_db(log_mel, ff, win, members) <= max_change_db
+
+    return frozenset(c for c, (e, f, members) in medians.items() if is_noise(e, f, members))
 
 
 def spectral_change_db(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, members: np.ndarray) -> float:
