@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 
-from .faint_noise import FLATNESS_BANDS, energy_and_flatness
+from .faint_noise import DB_PER_NEPER, FLATNESS_BANDS, energy_and_flatness
 from .frames import FrameFeatures, Windows
 from .models import fit_gmm
 
@@ -45,7 +45,6 @@ MODEL_FRAMES = 4000  # frames per half-model of the one-voice check
 NOISE_CHECK_FRAMES = 20000  # frames per cluster looked at by the noise check (at most about twice this)
 CHANGE_WINDOWS = 400  # windows per cluster whose spectral change is measured (evenly spread)
 CHANGE_MIN_FRAMES = 60  # frames (10 ms) a window must span for its spectral change to count
-DB_PER_NEPER = 10.0 / np.log(10.0)  # natural-log power to dB
 
 
 def ward_tree(win: Windows) -> np.ndarray:

@@ -40,6 +40,7 @@ import numpy as np
 
 FLATNESS_BANDS = slice(3, 30)  # mel bands with centres of about 170-3400 Hz
 BLOCK_FRAMES = 16384  # frames per block of the energy and flatness computation
+DB_PER_NEPER = float(10.0 / np.log(10.0))  # a natural-log power ratio times this is in dB
 
 
 def energy_db(log_mel: np.ndarray) -> np.ndarray:
@@ -68,7 +69,7 @@ def energy_and_flatness(log_mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bands = np.asarray(log_mel[i : i + BLOCK_FRAMES], dtype=np.float32)
         top = bands.max(axis=1)
         power = np.exp(bands - top[:, None])
-        energy[i : i + BLOCK_FRAMES] = (10.0 / np.log(10.0)) * (top + np.log(power.sum(axis=1)))
+        energy[i : i + BLOCK_FRAMES] = DB_PER_NEPER * (top + np.log(power.sum(axis=1)))
         flat[i : i + BLOCK_FRAMES] = (np.exp(bands[:, FLATNESS_BANDS].mean(axis=1) - top)
                                       / power[:, FLATNESS_BANDS].mean(axis=1))
     return energy, flat
