@@ -318,6 +318,24 @@ def test_a_quiet_cluster_whose_spectrum_does_not_change_is_noise(rng):
     assert noise_clusters(rows, ff, win, labels, **flat_only, max_change_db=4.5) == {1, 2}
 
 
+def test_a_cluster_far_under_the_loudest_is_noise_whatever_its_spectrum(rng):
+    # three clusters, all peaky and changing by 4 dB as voices do (neither flat nor steady): the near
+    # voice, one 18 dB under it and one 22 dB under it. Only the farther is noise, at a 20 dB limit.
+    near = _changing(_log_mel_rows(1000, -20, True, rng), 4.0)
+    far = _changing(_log_mel_rows(1000, -38, True, rng), 4.0)
+    farther = _changing(_log_mel_rows(1000, -42, True, rng), 4.0)
+    rows = np.vstack([near, far, farther]).astype(np.float32)
+    ff = FrameFeatures(np.arange(3000), np.zeros((3000, 19), np.float32), np.zeros((3000, 38), np.float32),
+                       np.zeros(19), np.ones(19))
+    win = Windows(np.stack([np.arange(30) * 100, np.arange(1, 31) * 100], axis=1), np.zeros((30, 2), np.float32))
+    labels = np.repeat([0, 1, 2], 10)
+    rules = dict(below_db=12.0, min_flatness=0.55, max_change_db=2.5)
+    assert noise_clusters(rows, ff, win, labels, **rules) == frozenset()  # off by default
+    assert noise_clusters(rows, ff, win, labels, **rules, far_db=20.0) == {2}
+    assert noise_clusters(rows, ff, win, labels, **rules, far_db=17.0) == {1, 2}
+    assert noise_clusters(rows, ff, win, labels, **rules, far_db=23.0) == frozenset()
+
+
 def test_a_third_person_needs_the_third_distance(rng):
     # the third group lies 5.5 from the nearer of the others (centroids (0,0), (10,0), (0,5.5)):
     # counted with the plain threshold 5, not with a third-person threshold of 7

@@ -108,7 +108,8 @@ def diarize(log_mel: np.ndarray, speech: np.ndarray, *, params: AnalysisParams =
         # (the loudest cluster never is, so at least one voice remains)
         noise = noise_clusters(log_mel, ff, win, labels, below_db=params.noise_cluster_db,
                                min_flatness=params.noise_cluster_flatness,
-                               max_change_db=params.noise_cluster_change_db)
+                               max_change_db=params.noise_cluster_change_db,
+                               far_db=params.noise_cluster_far_db)
     if noise:
         # when the first cut split noise from all the voices together, the voices are told apart
         # only now (the 8 kHz copy of examples/conversation.flac lost its second voice before)

@@ -139,7 +139,8 @@ def count_and_cut(win: Windows, tree: np.ndarray, *, min_distance: float, min_fr
 
 
 def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels: np.ndarray, *,
-                   below_db: float, min_flatness: float, max_change_db: float = 0.0) -> frozenset[int]:
+                   below_db: float, min_flatness: float, max_change_db: float = 0.0,
+                   far_db: float = float("inf")) -> frozenset[int]:
     """Clusters that are background noise rather than a voice: much quieter than the loudest cluster
     and noise-like in spectrum.
 
@@ -162,6 +163,12 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
     under the other with as steady a level as babble, but its spectrum changed by 3.3 dB; see
     calibration/README.md.)
 
+    A cluster ``far_db`` or more under the loudest is noise whatever its spectrum. Of 1128 clusters of
+    voices on the dev, training and real conversations none lay more than 17.7 dB under the loudest;
+    of 37 clusters of no one's speech, 16 lay 20 dB or more under it, some of babble-like noise whose
+    spectrum moves as a voice's does. Such a cluster, left as a "person", can take the place of the
+    second voice while the two real voices stay together in one cluster.
+
     Parameters
     ----------
     log_mel : ndarray, shape (n_frames, 40)
@@ -174,6 +181,9 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
         In (0, 1].
     max_change_db : float
         Spectral change (dB) at or below which such a quiet cluster is noise; 0 turns the check off.
+    far_db : float
+        dB under the loudest cluster's median energy from which a cluster is noise on its level
+        alone (the default, infinity, turns this off).
     """
     medians = {}
     for c in np.unique(labels):
@@ -185,6 +195,8 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
     loudest = max(e for e, _, _ in medians.values())
 
     def is_noise(energy_db: float, flatness: float, members: np.ndarray) -> bool:
+        if energy_db <= loudest - far_db:
+            return True
         if energy_db > loudest - below_db:
             return False
         if flatness >= min_flatness:
