@@ -52,7 +52,7 @@ class AnalysisParams:
     noise_cluster_db: float = _p(12.0, 0.0, 40.0, "a cluster this far (dB) under the loudest and noise-like is background noise, not a person")
     noise_cluster_flatness: float = _p(0.55, 0.0, 1.0, "spectral flatness (mel bands) from which such a quiet cluster counts as noise ...")
     noise_cluster_change_db: float = _p(2.5, 0.0, 6.0, "... or whose spectrum changes from frame to frame by no more than this (babble, traffic: not flat), dB; 0 = off")
-    noise_cluster_far_db: float = _p(20.0, 0.0, 99.0, "a cluster this far (dB) under the loudest is background noise whatever its spectrum (voices: at most 17.7 dB under on dev); 99 = off")
+    noise_cluster_far_db: float = _p(20.0, 0.0, 99.0, "a cluster this far (dB) under the loudest is background noise whatever its spectrum (voices lay at most 17.7 dB under on dev); 99 = off")
     faint_noise_db: float = _p(10.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median and noise-like is nobody's speech")
     faint_noise_flatness: float = _p(0.45, 0.0, 1.0, "spectral flatness (mel bands) from which such a faint stretch counts as noise")
     very_faint_db: float = _p(16.0, 0.0, 99.0, "a stretch of one speaker this far (dB) under their median is nobody's speech, whatever its spectrum")

@@ -142,7 +142,7 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
                    below_db: float, min_flatness: float, max_change_db: float = 0.0,
                    far_db: float = float("inf")) -> frozenset[int]:
     """Clusters that are background noise rather than a voice: much quieter than the loudest cluster
-    and noise-like in spectrum.
+    and noise-like in spectrum, or very much quieter.
 
     A cluster is noise when the median energy of its frames lies ``below_db`` or more under the
     loudest cluster's median, *and* the median spectral flatness of its frames across the mel bands
