@@ -334,6 +334,8 @@ def test_a_cluster_far_under_the_loudest_is_noise_whatever_its_spectrum(rng):
     assert noise_clusters(rows, ff, win, labels, **rules, far_db=20.0) == {2}
     assert noise_clusters(rows, ff, win, labels, **rules, far_db=17.0) == {1, 2}
     assert noise_clusters(rows, ff, win, labels, **rules, far_db=23.0) == frozenset()
+    # limits that would take every cluster still leave the loudest
+    assert noise_clusters(rows, ff, win, labels, below_db=0.0, min_flatness=0.0, far_db=0.0) == {1, 2}
 
 
 def test_a_third_person_needs_the_third_distance(rng):

@@ -192,7 +192,8 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
         frames = frames[:: max(1, frames.size // NOISE_CHECK_FRAMES)]  # evenly spread: medians need no more
         energy, flat = energy_and_flatness(log_mel[frames])
         medians[int(c)] = (float(np.median(energy)), float(np.median(flat)), members)
-    loudest = max(e for e, _, _ in medians.values())
+    loudest_cluster = max(medians, key=lambda c: medians[c][0])
+    loudest = medians[loudest_cluster][0]
 
     def is_noise(energy_db: float, flatness: float, members: np.ndarray) -> bool:
         if energy_db <= loudest - far_db:
@@ -203,7 +204,8 @@ def noise_clusters(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, labels:
             return True
         return max_change_db > 0 and spectral_change_db(log_mel, ff, win, members) <= max_change_db
 
-    return frozenset(c for c, (e, f, members) in medians.items() if is_noise(e, f, members))
+    # the loudest cluster is never noise, whatever the limits: at least one voice remains
+    return frozenset(c for c, (e, f, members) in medians.items() if c != loudest_cluster and is_noise(e, f, members))
 
 
 def spectral_change_db(log_mel: np.ndarray, ff: FrameFeatures, win: Windows, members: np.ndarray) -> float:
