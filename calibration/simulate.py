@@ -13,7 +13,9 @@ noise at 10-30 dB SNR, occasional transients, slow level drift, and one file in 
 (:func:`calibration.voices.speech_runs`) and merged across pauses shorter than PAUSE_BRIDGE (0.2 s).
 Conversation ``i`` of a set uses the generator ``default_rng([seed, split code, i])``, so the same seed
 gives identical files and a longer set starts with the files of a shorter one. Every fourth
-conversation (index 3, 7, ...) has 3 or 4 speakers, the others 2.
+conversation (index 3, 7, ...) has 3 or 4 speakers, the others 2; ``--speakers N`` gives every
+conversation N speakers instead (1: one person talking alone, with pauses and silences, to measure
+how often one voice is taken for two).
 """
 
 from __future__ import annotations
@@ -103,7 +105,9 @@ def speech_mask(segments: list[Segment], n: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------- recipe
 def draw_shares(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Target talk shares: two speakers 15-85 %; more speakers Dirichlet(2), each >= 8 %, max <= 85 %."""
+    """Target talk shares: one speaker 100 %; two 15-85 %; more Dirichlet(2), each >= 8 %, max <= 85 %."""
+    if n == 1:
+        return np.ones(1)
     if n == 2:
         p = rng.uniform(0.15, 0.85)
         return np.array([p, 1.0 - p])
@@ -292,7 +296,8 @@ def describe(sim: Simulated) -> str:
         extra.append(f"{len(i['transients'])} transients")
     if i["telephone"]:
         extra.append("telephone 8 kHz")
-    return f"{len(i['voices'])} speakers ({who}; * = user, dry and near), {sim.duration_s:.0f} s, " + ", ".join(extra)
+    n = len(i["voices"])
+    return f"{n} speaker{'s' if n != 1 else ''} ({who}; * = user, dry and near), {sim.duration_s:.0f} s, " + ", ".join(extra)
 
 
 def reference_event_counts(segments: list[Segment]) -> dict[str, int] | None:
@@ -315,9 +320,9 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     sf.write(str(path), audio, sample_rate, format="FLAC", subtype="PCM_16")
 
 
-def _one(args: tuple[Path, str, int, int, Path, bool | None]) -> dict[str, Any]:
-    corpus, split, seed, index, out, telephone_band = args
-    sim = simulate_conversation(corpus, split, seed, index, telephone_band=telephone_band)
+def _one(args: tuple[Path, str, int, int, Path, bool | None, int | None]) -> dict[str, Any]:
+    corpus, split, seed, index, out, telephone_band, n_speakers = args
+    sim = simulate_conversation(corpus, split, seed, index, telephone_band=telephone_band, n_speakers=n_speakers)
     name = f"{split}-{index:03d}"
     write_audio(out / f"{name}.flac", sim.audio, sim.sample_rate)
     (out / f"{name}.rttm").write_text(format_rttm(sim.segments, name), encoding="utf-8")
@@ -339,11 +344,12 @@ def _one(args: tuple[Path, str, int, int, Path, bool | None]) -> dict[str, Any]:
 
 
 def simulate_set(corpus: Path, split: str, n: int, seed: int, out: Path, *, jobs: int = 1,
-                 telephone_band: bool | None = None) -> Path:
+                 telephone_band: bool | None = None, n_speakers: int | None = None) -> Path:
     """Write ``n`` conversations of one split, their RTTMs and ``manifest.jsonl`` into ``out``
-    (``telephone_band``: every file telephone band when True, none when False, drawn when None)."""
+    (``telephone_band``: every file telephone band when True, none when False, drawn when None;
+    ``n_speakers``: every file with that many speakers, or the usual mix when None)."""
     out.mkdir(parents=True, exist_ok=True)
-    tasks = [(corpus, split, seed, i, out, telephone_band) for i in range(n)]
+    tasks = [(corpus, split, seed, i, out, telephone_band, n_speakers) for i in range(n)]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, 2)) as pool:
             rows = list(pool.map(_one, tasks))
@@ -417,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, choices=[1, 2], help="processes (at most 2)")
     ap.add_argument("--telephone", action="store_true",
                     help="every conversation telephone band at 8 kHz (to train the telephone-band projection)")
+    ap.add_argument("--speakers", type=int, choices=[1, 2, 3, 4], default=None,
+                    help="every conversation with this many speakers (default: 2, and 3 or 4 in every fourth)")
     args = ap.parse_args(argv)
     corpus = corpus_dir()
     if not (corpus / "speakers").is_dir():
@@ -426,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = remix_spokenwoz(corpus, args.n, args.seed, args.out)
     else:
         path = simulate_set(corpus, args.split, args.n, args.seed, args.out, jobs=args.jobs,
-                            telephone_band=True if args.telephone else None)
+                            telephone_band=True if args.telephone else None, n_speakers=args.speakers)
     print(path)
     return 0
 

@@ -216,6 +216,8 @@ class TurnBuilder:
 
     def _overlaps_inside(self, holder: int, turn: list[Placement]) -> None:
         """Listeners' overlapped backchannels and interjections inside the holder's phrases."""
+        if self.n < 2:
+            return  # a monologue: nobody to listen
         st, rng = self.style, self.rng
         for pl in turn:
             a, b = pl.speech_start, pl.speech_end

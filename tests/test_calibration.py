@@ -293,6 +293,21 @@ def test_turn_builder_never_overlaps_a_speaker_with_itself(rng):
     assert "backchannel" in kinds and "phrase" in kinds
 
 
+def test_turn_builder_makes_a_monologue_for_one_speaker(rng):
+    # one voice: only its own phrases, never overlapping each other, with pauses between them
+    from calibration.simulate import draw_shares
+    from calibration.turns import TurnBuilder
+
+    phrases = [tuple(_synthetic_phrases(rng, 12, 1.0, 6.0))]
+    units = [_synthetic_phrases(rng, 5, 0.3, 0.9)]
+    assert draw_shares(np.random.default_rng(0), 1).tolist() == [1.0]
+    placements = TurnBuilder(np.random.default_rng(3), phrases, units, np.array([1.0])).build(60.0)
+    assert max(p.speech_end for p in placements) / SR >= 60.0
+    assert {p.speaker for p in placements} == {0} and {p.kind for p in placements} == {"phrase"}
+    own = sorted((p.speech_start, p.speech_end) for p in placements)
+    assert all(b[0] >= a[1] for a, b in zip(own, own[1:]))
+
+
 # ------------------------------------------------------------------ tuning
 def test_tune_candidates_cover_the_declared_range_and_the_default():
     from calibration.tune import candidates
