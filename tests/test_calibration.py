@@ -23,6 +23,7 @@ from calibration.scoring import (
     share_errors,
     speech_recall,
 )
+from calibration.acoustics import noise_bed, trim_fades
 from calibration.simulate import merge_runs
 from calibration.voices import SR, speech_runs
 from listenkit.conversation import ResponseGap, analyze_conversation
@@ -186,6 +187,36 @@ def test_speech_runs_on_synthetic_bursts(rng):
     starts = [s / SR for s, _ in runs]
     np.testing.assert_allclose(starts, [0.5, 1.8, 4.86], atol=0.03)
     assert runs[1][0] - runs[0][1] >= int(0.25 * SR)  # the 0.3 s pause stays a pause
+
+
+def test_trim_fades_cuts_quiet_ends_only(rng):
+    # 0.5 s fade-in 30 dB down, 2 s of noise with a 0.5 s dip 30 dB down inside, 0.3 s fade-out 20 dB down
+    quiet, steady = 10 ** (-30 / 20), 1.0
+    parts = [(0.5, quiet), (1.0, steady), (0.5, quiet), (1.0, steady), (0.3, 10 ** (-20 / 20))]
+    x = np.concatenate([g * rng.standard_normal(int(s * SR)) for s, g in parts])
+    y = trim_fades(x)
+    start = int(0.5 * SR)
+    assert y.size == int(2.5 * SR)  # both ends gone, to the 50 ms block
+    np.testing.assert_array_equal(y, x[start : start + y.size])  # the dip inside stays
+
+
+def test_trim_fades_leaves_a_steady_clip_alone(rng):
+    x = rng.standard_normal(3 * SR)
+    np.testing.assert_array_equal(trim_fades(x), x)
+
+
+def test_noise_bed_from_a_faded_clip_has_no_periodic_dips(tmp_path, rng):
+    sf = pytest.importorskip("soundfile")
+    # a 2 s clip with 0.2 s fades 15 dB down at each end, as the corpus' bg.flac has
+    fade = 10 ** (-15 / 20)
+    clip = np.concatenate([fade * rng.standard_normal(int(0.2 * SR)), rng.standard_normal(int(1.6 * SR)),
+                           fade * rng.standard_normal(int(0.2 * SR))]) * 0.05
+    path = tmp_path / "faded.flac"
+    sf.write(path, clip, SR)
+    bed = noise_bed(path, 10 * SR, rng)
+    blocks = bed[: 100 * (SR // 10)].reshape(100, SR // 10)
+    level = 10 * np.log10(np.mean(blocks**2, axis=1))
+    assert level.min() > np.median(level) - 3.0  # without the trim, a 15 dB dip every 2 s
 
 
 def test_manifest_roundtrip_and_bad_lines(tmp_path):
