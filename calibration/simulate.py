@@ -37,7 +37,7 @@ from . import corpus_dir
 from .acoustics import add_transients, drift_gain, load_rir, noise_bed, reverberate, rms_db, telephone
 from .manifest import write_manifest
 from .turns import Placement, Style, TurnBuilder
-from .voices import SR, Voice, load_phrases, short_units, voices_for_split
+from .voices import SR, Voice, load_phrases, short_units, voice_half, voices_for_split, with_speed_variants
 
 SPLIT_CODE = {"dev": 1, "test": 2, "spokenwoz": 3, "bench": 4}
 RICH_CORPUS = "librispeech-test-other"  # voices with about a minute of speech each
@@ -223,6 +223,8 @@ def simulate_conversation(
     duration_s: float | None = None,
     telephone_band: bool | None = None,
     style: Style = Style(),
+    speed_variants: bool = False,
+    half: str | None = None,
 ) -> Simulated:
     """Build and render one conversation.
 
@@ -240,6 +242,11 @@ def simulate_conversation(
         Target length (90-240 s drawn unless given); the conversation ends with the turn in progress.
     telephone_band : bool, optional
         Drawn (probability 0.2) unless given.
+    speed_variants : bool
+        Draw from the split's voices and their copies at other speeds
+        (:func:`calibration.voices.with_speed_variants`): for training conversations only.
+    half : {"a", "b"}, optional
+        Only the voices of that half of the split (:func:`calibration.voices.voice_half`).
 
     Returns
     -------
@@ -247,6 +254,10 @@ def simulate_conversation(
     """
     rng = np.random.default_rng([seed, SPLIT_CODE[split], index])
     voices = voices_for_split(corpus, split)
+    if half is not None:
+        voices = [v for v in voices if voice_half(v.id) == half]
+    if speed_variants:
+        voices = with_speed_variants(voices)
     if n_speakers is None:
         n_speakers = int(rng.choice([3, 4], p=[0.6, 0.4])) if index % 4 == 3 else 2
     shares = draw_shares(rng, n_speakers)
@@ -320,9 +331,10 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
     sf.write(str(path), audio, sample_rate, format="FLAC", subtype="PCM_16")
 
 
-def _one(args: tuple[Path, str, int, int, Path, bool | None, int | None]) -> dict[str, Any]:
-    corpus, split, seed, index, out, telephone_band, n_speakers = args
-    sim = simulate_conversation(corpus, split, seed, index, telephone_band=telephone_band, n_speakers=n_speakers)
+def _one(args: tuple[Path, str, int, int, Path, bool | None, int | None, bool, str | None]) -> dict[str, Any]:
+    corpus, split, seed, index, out, telephone_band, n_speakers, speed_variants, half = args
+    sim = simulate_conversation(corpus, split, seed, index, telephone_band=telephone_band, n_speakers=n_speakers,
+                                speed_variants=speed_variants, half=half)
     name = f"{split}-{index:03d}"
     write_audio(out / f"{name}.flac", sim.audio, sim.sample_rate)
     (out / f"{name}.rttm").write_text(format_rttm(sim.segments, name), encoding="utf-8")
@@ -344,12 +356,15 @@ def _one(args: tuple[Path, str, int, int, Path, bool | None, int | None]) -> dic
 
 
 def simulate_set(corpus: Path, split: str, n: int, seed: int, out: Path, *, jobs: int = 1,
-                 telephone_band: bool | None = None, n_speakers: int | None = None) -> Path:
+                 telephone_band: bool | None = None, n_speakers: int | None = None,
+                 speed_variants: bool = False, half: str | None = None) -> Path:
     """Write ``n`` conversations of one split, their RTTMs and ``manifest.jsonl`` into ``out``
     (``telephone_band``: every file telephone band when True, none when False, drawn when None;
-    ``n_speakers``: every file with that many speakers, or the usual mix when None)."""
+    ``n_speakers``: every file with that many speakers, or the usual mix when None;
+    ``speed_variants``: voices at other speeds too, for training sets; ``half``: only one half of
+    the split's voices)."""
     out.mkdir(parents=True, exist_ok=True)
-    tasks = [(corpus, split, seed, i, out, telephone_band, n_speakers) for i in range(n)]
+    tasks = [(corpus, split, seed, i, out, telephone_band, n_speakers, speed_variants, half) for i in range(n)]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, 2)) as pool:
             rows = list(pool.map(_one, tasks))
@@ -425,6 +440,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="every conversation telephone band at 8 kHz (to train the telephone-band projection)")
     ap.add_argument("--speakers", type=int, choices=[1, 2, 3, 4], default=None,
                     help="every conversation with this many speakers (default: 2, and 3 or 4 in every fourth)")
+    ap.add_argument("--speed-variants", action="store_true",
+                    help="draw voices at 0.9 and 1.1 times their speed too, as voices of their own (training sets only)")
+    ap.add_argument("--voice-half", choices=["a", "b"], default=None,
+                    help="only one half of the split's voices (to test a learned model on voices it never saw)")
     args = ap.parse_args(argv)
     corpus = corpus_dir()
     if not (corpus / "speakers").is_dir():
@@ -434,7 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         path = remix_spokenwoz(corpus, args.n, args.seed, args.out)
     else:
         path = simulate_set(corpus, args.split, args.n, args.seed, args.out, jobs=args.jobs,
-                            telephone_band=True if args.telephone else None, n_speakers=args.speakers)
+                            telephone_band=True if args.telephone else None, n_speakers=args.speakers,
+                            speed_variants=args.speed_variants, half=args.voice_half)
     print(path)
     return 0
 

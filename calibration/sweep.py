@@ -4,11 +4,13 @@ Usage::
 
     python -m calibration.sweep calibration/work/sim-dev/manifest.jsonl '{"switch_penalty": [12, 20]}'
     python -m calibration.sweep real '{"overlap_penalty": [0, 1, 3]}' --two-person --per-file
+    python -m calibration.sweep MANIFEST '{}' --projection other_projection.npz
 
 The voice detector and features depend only on the ``vad_*`` parameters, so the stored per-frame rows
 (:meth:`listenkit.pipeline.Analyzer.frames`) are cached in ``calibration/work/cache/`` and every grid
 point re-runs only :func:`listenkit.diarization.diarize` and the rules, then the scoring of
-:mod:`calibration.scoring`. Values must lie inside the ranges declared in ``listenkit/params.py``.
+:mod:`calibration.scoring`. ``--projection`` clusters with another speaker projection file (as
+``calibration.train_projection --out`` writes) instead of the shipped one. Values must lie inside the ranges declared in ``listenkit/params.py``.
 Prints one line per grid point (pooled DER, miss / false alarm / confusion, share error, speaker
 count, event F1). Tune on ``sim-dev`` only; report on ``sim-test``.
 """
@@ -29,6 +31,7 @@ import listenkit.pipeline
 import listenkit.vad
 from listenkit.conversation import analyze_conversation
 from listenkit.diarization import diarize
+from listenkit.diarization.projection import load_projection
 from listenkit.params import DEFAULT_PARAMS, AnalysisParams, with_overrides
 from listenkit.pipeline import Analyzer, build_session
 from listenkit.sources import FileSource
@@ -80,6 +83,15 @@ def score_entry(entry: Entry, params: AnalysisParams) -> dict[str, Any]:
     return score_file(ref, session.segments, session.events, hyp, duration)
 
 
+def use_projection(path: Path) -> None:
+    """Make the analysis in this process cluster with the speaker projection in ``path``."""
+    if not path.is_file():
+        raise SystemExit(f"sweep: no projection file {path}")
+    import listenkit.diarization.frames as frames
+
+    frames.shipped_projection = lambda band="wide": load_projection(path, band)
+
+
 def summary_line(agg: dict[str, Any]) -> str:
     """One line of the pooled figures."""
     d, ev = agg["der"], agg["events"]
@@ -102,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("grid", help='JSON object: parameter -> list of values, e.g. {"switch_penalty": [12, 20]}')
     ap.add_argument("--two-person", action="store_true", help="only conversations with two reference speakers")
     ap.add_argument("--per-file", action="store_true", help="also print each file's DER and share error")
+    ap.add_argument("--projection", type=Path, help="a speaker projection file to use instead of the shipped one")
     args = ap.parse_args(argv)
+    if args.projection is not None:
+        use_projection(args.projection)
     entries = real_manifest() if args.manifest == "real" else read_manifest(args.manifest)
     if args.two_person:
         entries = [e for e in entries if e.n_speakers == 2]

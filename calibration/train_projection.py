@@ -4,8 +4,12 @@ Usage::
 
     python -m calibration.simulate --split dev --n 40 --seed 11 --out calibration/work/sim-train
     python -m calibration.simulate --split dev --n 60 --seed 12 --out calibration/work/sim-train2
+    python -m calibration.simulate --split dev --n 100 --seed 32 --jobs 2 --out calibration/work/sim-train-plain
+    python -m calibration.simulate --split dev --n 100 --seed 31 --speed-variants --jobs 2 \\
+        --out calibration/work/sim-train-sp
     python -m calibration.train_projection calibration/work/sim-train/manifest.jsonl \\
-        calibration/work/sim-train2/manifest.jsonl
+        calibration/work/sim-train2/manifest.jsonl calibration/work/sim-train-plain/manifest.jsonl \\
+        calibration/work/sim-train-sp/manifest.jsonl
     python -m calibration.simulate --split dev --n 100 --seed 15 --telephone --jobs 2 \\
         --out calibration/work/sim-train-tel
     python -m calibration.train_projection --band narrow calibration/work/sim-train/manifest.jsonl \\
@@ -13,9 +17,12 @@ Usage::
 
 Each conversation is run through the streaming front end (cached like :mod:`calibration.sweep`), cut
 into the clustering windows *without* projection, and each window is labelled with the reference
-speaker who talks alone through at least 80 % of it (other windows are left out). Linear discriminant
-analysis (:func:`listenkit.diarization.projection.fit_projection`) of those windows, recording by
-recording, gives the projection. ``--band wide`` (the default) learns the wideband matrix from every
+speaker who talks alone through at least 80 % of it (other windows are left out). With
+``--components K`` (wideband default 16; 0 for none) a background model of K Gaussians is first
+learned from every tenth speech frame of the conversations, and each window is described by its
+supervector too (:func:`listenkit.diarization.frames.window_supervectors`, shrinkage
+``--relevance``). Linear discriminant analysis (:func:`listenkit.diarization.projection.fit_projection`)
+of those windows, recording by recording, gives the projection. ``--band wide`` (the default) learns the wideband matrix from every
 conversation given; ``--band narrow`` learns the telephone-band matrix from the conversations that
 :func:`listenkit.features.bandwidth` calls narrow. Each writes its own matrix into the ``--out`` file
 and keeps the other. Only *dev* conversations are accepted: the test voices must stay unseen, so
@@ -33,8 +40,10 @@ from typing import Sequence
 import numpy as np
 
 from listenkit.diarization import FRAME_S
-from listenkit.diarization.frames import make_windows, speech_features
-from listenkit.diarization.projection import BAND_KEYS, PROJECTION_PATH, fit_projection
+from listenkit.diarization.frames import (FrameFeatures, window_bounds, window_statistics, window_supervectors,
+                                          speech_features)
+from listenkit.diarization.models import DiagGMM, fit_gmm
+from listenkit.diarization.projection import BAND_KEYS, PROJECTION_PATH, band_suffix, fit_projection
 from listenkit.features import bandwidth
 from listenkit.params import DEFAULT_PARAMS
 from listenkit.timeline import read_rttm
@@ -43,9 +52,17 @@ from .evaluate import git_commit
 from .manifest import Entry, read_manifest
 from .sweep import front_end
 
-#: Directions kept and within-speaker regularisation (chosen on sim-dev, see calibration/README.md).
+#: Directions kept and within-speaker regularisation (chosen on sim-dev, see calibration/README.md;
+#: with supervectors, 1.0, chosen on voices the projection never saw: calibration/README.md).
 DIMS = 12
 REGULARISATION = 0.3
+SUPERVECTOR_REGULARISATION = 1.0
+#: The supervectors' background model: Gaussians, shrinkage (frames), and the frames it learns from
+#: (every tenth speech frame of each conversation, at most this many in all), EM iterations.
+COMPONENTS = 16
+RELEVANCE = 4.0
+UBM_FRAMES = 200_000
+UBM_ITERATIONS = 15
 #: A window counts for a speaker who talks alone through at least this fraction of its frames.
 SOLO_FRACTION = 0.8
 #: Manifest folders that may not train the projection: its settings are chosen on them.
@@ -58,32 +75,53 @@ def recording_band(entry: Entry) -> str:
     return bandwidth(rows[:, :40], speech)
 
 
-def labelled_windows(entry: Entry) -> tuple[np.ndarray, np.ndarray]:
-    """Unprojected window vectors of one conversation and the reference speaker of each (-1: none)."""
+def entry_features(entry: Entry) -> FrameFeatures:
+    """The normalised speech frames of one conversation, as the analysis makes them."""
     rows, speech, _ = front_end(entry.audio, DEFAULT_PARAMS)
-    ff = speech_features(rows[:, :40], speech)
-    win = make_windows(ff, int(round(DEFAULT_PARAMS.window_s / FRAME_S)), project=False)
+    return speech_features(rows[:, :40], speech)
+
+
+def fit_background(features: list[FrameFeatures], components: int) -> DiagGMM:
+    """The supervectors' background model, from every tenth speech frame of the conversations."""
+    frames = np.vstack([ff.ceps[::10] for ff in features])
+    return fit_gmm(frames, components, max_frames=UBM_FRAMES, iterations=UBM_ITERATIONS)
+
+
+def labelled_windows(entry: Entry, ff: FrameFeatures, ubm: DiagGMM | None = None,
+                     relevance: float = RELEVANCE) -> tuple[np.ndarray, np.ndarray]:
+    """Unprojected window vectors of one conversation (with supervectors when ``ubm`` is given) and
+    the reference speaker of each (-1: none)."""
+    bounds = window_bounds(ff, int(round(DEFAULT_PARAMS.window_s / FRAME_S)))
+    vectors = window_statistics(ff, bounds)
+    if ubm is not None and len(bounds):
+        sv = window_supervectors(ff, bounds, ubm, relevance)
+        vectors = np.hstack([vectors, (sv - sv.mean(axis=0)) / (sv.std(axis=0) + 1e-6)])
     ref = read_rttm(entry.rttm)
     speakers = sorted({s.speaker for s in ref})
-    n = speech.size
+    n = int(ff.index[-1]) + 1 if ff.index.size else 0
     talk = np.zeros((len(speakers), n), dtype=bool)
     for s in ref:
         talk[speakers.index(s.speaker), int(round(s.start / FRAME_S)) : min(n, int(round(s.end / FRAME_S)))] = True
     solo = talk & (talk.sum(axis=0) == 1)
-    labels = np.full(len(win), -1)
-    for w, (a, b) in enumerate(win.bounds):
+    labels = np.full(len(bounds), -1)
+    for w, (a, b) in enumerate(bounds):
         counts = solo[:, ff.index[a:b]].sum(axis=1)
         best = int(np.argmax(counts))
         if counts[best] >= SOLO_FRACTION * (b - a):
             labels[w] = best
-    return win.vectors, labels
+    return vectors, labels
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("manifests", nargs="+", type=Path, help="manifests of simulated dev conversations")
     ap.add_argument("--dims", type=int, default=DIMS)
-    ap.add_argument("--regularisation", type=float, default=REGULARISATION)
+    ap.add_argument("--regularisation", type=float, default=None,
+                    help=f"default {SUPERVECTOR_REGULARISATION} with supervectors, {REGULARISATION} without")
+    ap.add_argument("--components", type=int, default=None,
+                    help=f"Gaussians of the supervectors' background model (default {COMPONENTS} for wide band, "
+                         "0 for narrow; 0 = no supervectors)")
+    ap.add_argument("--relevance", type=float, default=RELEVANCE, help="the supervectors' shrinkage, frames")
     ap.add_argument("--band", choices=sorted(BAND_KEYS), default="wide",
                     help="wide: learn from every conversation given; narrow: from the telephone-band ones")
     ap.add_argument("--out", type=Path, default=PROJECTION_PATH)
@@ -99,35 +137,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         entries = [e for e in entries if recording_band(e) == "narrow"]
     if not entries:
         ap.error(f"no {args.band}-band conversation to learn from")
-    vectors, labels = zip(*(labelled_windows(e) for e in entries))
-    projection = fit_projection(list(vectors), list(labels), dims=args.dims, regularisation=args.regularisation)
+    components = args.components if args.components is not None else (COMPONENTS if args.band == "wide" else 0)
+    regularisation = args.regularisation
+    if regularisation is None:
+        regularisation = SUPERVECTOR_REGULARISATION if components else REGULARISATION
+    features = [entry_features(e) for e in entries]
+    ubm = fit_background(features, components) if components else None
+    vectors, labels = zip(*(labelled_windows(e, ff, ubm, args.relevance) for e, ff in zip(entries, features)))
+    projection = fit_projection(list(vectors), list(labels), dims=args.dims, regularisation=regularisation)
     record = {
         "manifests": [str(m) for m in args.manifests],
         "conversations": len(entries),
         "labelled_windows": int(sum((lab >= 0).sum() for lab in labels)),
         "dims": args.dims,
-        "regularisation": args.regularisation,
+        "regularisation": regularisation,
+        "components": components,
+        "relevance": args.relevance if components else None,
         "commit": git_commit() or "unknown",
     }
-    write_band(args.out, args.band, projection, record)
+    write_band(args.out, args.band, projection, record, ubm=ubm, relevance=args.relevance)
     print(f"{args.out} ({args.band} band): {projection.shape[0]} x {projection.shape[1]} from "
           f"{record['labelled_windows']} windows of {record['conversations']} conversations")
     return 0
 
 
-def write_band(path: Path, band: str, projection: np.ndarray, record: dict) -> None:
-    """Write one band's matrix and its record into ``path``, keeping the other band's.
+def write_band(path: Path, band: str, projection: np.ndarray, record: dict, *, ubm: DiagGMM | None = None,
+               relevance: float = RELEVANCE) -> None:
+    """Write one band's matrix, background model (or none) and record into ``path``, keeping the other band's.
 
     The wideband matrix is stored as ``projection`` with its record as ``record``, the telephone-band
-    one as ``projection_narrow`` and ``record_narrow`` (:data:`listenkit.diarization.projection.BAND_KEYS`).
+    one as ``projection_narrow`` and ``record_narrow`` (:data:`listenkit.diarization.projection.BAND_KEYS`);
+    a background model as ``ubm_weights``, ``ubm_means``, ``ubm_variances`` and ``ubm_relevance``
+    with the band's suffix.
     """
     arrays: dict[str, np.ndarray] = {}
     if path.is_file():
         with np.load(path) as z:
             arrays = {k: z[k] for k in z.files}
-    key = BAND_KEYS[band]
-    arrays[key] = projection.astype(np.float32)
-    arrays["record" + key[len("projection"):]] = np.asarray(json.dumps(record))
+    suffix = band_suffix(band)
+    for part in ("weights", "means", "variances", "relevance"):
+        arrays.pop(f"ubm_{part}{suffix}", None)
+    arrays[BAND_KEYS[band]] = projection.astype(np.float32)
+    arrays["record" + suffix] = np.asarray(json.dumps(record))
+    if ubm is not None:
+        arrays[f"ubm_weights{suffix}"] = ubm.weights.astype(np.float64)
+        arrays[f"ubm_means{suffix}"] = ubm.means.astype(np.float64)
+        arrays[f"ubm_variances{suffix}"] = ubm.variances.astype(np.float64)
+        arrays[f"ubm_relevance{suffix}"] = np.asarray(float(relevance))
     np.savez(path, **arrays)
 
 

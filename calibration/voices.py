@@ -17,6 +17,7 @@ The split (see calibration/README.md) is a fixed rule on speaker ids, so it neve
 from __future__ import annotations
 
 import csv
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -53,6 +54,10 @@ class Voice:
         ``"F"``, ``"M"`` or ``"?"`` (estimated by the corpus, or from the file name).
     split : str
         ``"dev"`` or ``"test"``.
+    speed : float
+        Playback speed of the recordings (1.0: as recorded). A voice played 10 % faster or slower
+        has its pitch and formants moved by 10 %: a different voice, as speaker-recognition training
+        treats it (:func:`with_speed_variants`).
     """
 
     id: str
@@ -60,6 +65,7 @@ class Voice:
     files: tuple[Path, ...]
     sex: str
     split: str
+    speed: float = 1.0
 
 
 @dataclass
@@ -242,6 +248,35 @@ def voices_for_split(corpus: Path, split: str) -> list[Voice]:
     return [v for v in list_voices(corpus) if v.split == split and usable(v)]
 
 
+def voice_half(voice_id: str) -> str:
+    """``"a"`` or ``"b"``: a fixed rule on the id (CRC-32 parity) that cuts a split's voices in two.
+
+    To measure how well something *learned* from voices (the speaker projection) works on voices it
+    never saw, without touching the test split: learn from conversations of one half, measure on
+    conversations of the other.
+    """
+    return "a" if zlib.crc32(voice_id.encode()) % 2 == 0 else "b"
+
+
+#: Speeds of the extra voices :func:`with_speed_variants` makes (Kaldi's x-vector recipes use 0.9 / 1.1).
+SPEED_VARIANTS = (0.9, 1.1)
+
+
+def with_speed_variants(voices: list[Voice]) -> list[Voice]:
+    """The voices, each followed by its copies at the speeds of :data:`SPEED_VARIANTS`.
+
+    A copy is a voice of its own (id ``"<id>@<speed>"``): played faster, its pitch and its formants
+    rise together, as a shorter vocal tract's would. Only for *training* conversations (the speaker
+    projection): more voices to learn from than the corpus' dev split holds. The evaluation sets
+    never use them.
+    """
+    out: list[Voice] = []
+    for v in voices:
+        out.append(v)
+        out.extend(Voice(f"{v.id}@{speed:g}", v.corpus, v.files, v.sex, v.split, speed) for speed in SPEED_VARIANTS)
+    return out
+
+
 def _split_long(runs: list[tuple[int, int]], max_len: int) -> list[list[tuple[int, int]]]:
     """Split a group of runs at its longest inner pause until every group is at most ``max_len``."""
     if runs[-1][1] - runs[0][0] <= max_len or len(runs) < 2:
@@ -307,11 +342,19 @@ def active_level_db(x: np.ndarray, runs: list[tuple[int, int]]) -> float:
 
 @lru_cache(maxsize=None)
 def load_phrases(voice: Voice) -> tuple[Phrase, ...]:
-    """All phrases of a voice, normalised so the voice's active speech level is :data:`LEVEL_DBFS`.
+    """All phrases of a voice, normalised so the voice's active speech level is :data:`LEVEL_DBFS`
+    (played at the voice's ``speed``).
 
     Cached per voice (the simulator reuses voices across conversations).
     """
     signals = [read_mono_16k(f) for f in voice.files]
+    if voice.speed != 1.0:
+        from fractions import Fraction
+
+        from scipy.signal import resample_poly
+
+        ratio = Fraction(voice.speed).limit_denominator(100)  # 1.1 plays 11 samples in the time of 10
+        signals = [resample_poly(x, ratio.denominator, ratio.numerator) for x in signals]
     runs = [speech_runs(x) for x in signals]
     power = np.concatenate([np.square(x[s:e]) for x, rr in zip(signals, runs) for s, e in rr] or [np.zeros(1)])
     level = 10.0 * np.log10(power.mean() + 1e-20)

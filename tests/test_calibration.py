@@ -449,23 +449,32 @@ def test_train_overlap_folds_the_standardisation_into_the_network(tmp_path):
 def test_train_projection_writes_one_band_and_keeps_the_other(tmp_path):
     from calibration.train_projection import write_band
     from listenkit.diarization import projection as proj
+    from listenkit.diarization.models import DiagGMM
 
     wide, narrow = np.arange(6.0).reshape(3, 2), -np.arange(6.0).reshape(3, 2)
+    ubm = DiagGMM(np.array([0.25, 0.75]), np.arange(4.0).reshape(2, 2), np.ones((2, 2)))
     path = tmp_path / "p.npz"
-    write_band(path, "wide", wide, {"conversations": 1})
+    write_band(path, "wide", wide, {"conversations": 1}, ubm=ubm, relevance=4.0)
     write_band(path, "narrow", narrow, {"conversations": 2})
     write_band(path, "narrow", 2 * narrow, {"conversations": 3})  # replaces the narrow one only
     with np.load(path) as z:
-        assert sorted(z.files) == ["projection", "projection_narrow", "record", "record_narrow"]
+        assert sorted(z.files) == ["projection", "projection_narrow", "record", "record_narrow", "ubm_means",
+                                   "ubm_relevance", "ubm_variances", "ubm_weights"]
         assert np.array_equal(z["projection"], wide) and np.array_equal(z["projection_narrow"], 2 * narrow)
         assert json.loads(str(z["record_narrow"]))["conversations"] == 3
-    # the package reads each band's matrix from such a file
+    # the package reads each band's matrix (and background model) from such a file
     old = proj.PROJECTION_PATH
     try:
         proj.PROJECTION_PATH = path
         proj.shipped_projection.cache_clear()
-        assert np.array_equal(proj.shipped_projection("narrow"), 2 * narrow)
-        assert np.array_equal(proj.shipped_projection("wide"), wide)
+        got_narrow, got_wide = proj.shipped_projection("narrow"), proj.shipped_projection("wide")
+        assert np.array_equal(got_narrow.matrix, 2 * narrow) and got_narrow.ubm is None
+        assert np.array_equal(got_wide.matrix, wide) and got_wide.relevance == 4.0
+        assert np.array_equal(got_wide.ubm.means, ubm.means) and np.array_equal(got_wide.ubm.weights, ubm.weights)
     finally:
         proj.PROJECTION_PATH = old
         proj.shipped_projection.cache_clear()
+    # writing a band again without a model drops that band's model
+    write_band(path, "wide", wide, {"conversations": 4})
+    with np.load(path) as z:
+        assert not any(k.startswith("ubm_") for k in z.files)

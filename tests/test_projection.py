@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from listenkit.diarization.frames import FrameFeatures, make_windows
+import listenkit.diarization.frames as frames
+from listenkit.diarization.frames import FrameFeatures, make_windows, window_supervectors
+from listenkit.diarization.models import DiagGMM
 from listenkit.diarization.projection import fit_projection, shipped_projection
 
 
@@ -53,15 +55,27 @@ def test_windows_without_two_voices_are_refused():
 
 @pytest.mark.parametrize("band", ["wide", "narrow"])
 def test_the_shipped_projection_is_there_and_sane(band):
-    w = shipped_projection(band)
-    assert w is not None, f"listenkit/speaker_projection.npz has no {band}-band matrix"
-    assert w.shape[0] == 38 and 2 <= w.shape[1] <= 38
+    p = shipped_projection(band)
+    assert p is not None, f"listenkit/speaker_projection.npz has no {band}-band matrix"
+    w = p.matrix
+    inputs = 38 if p.ubm is None else 38 + p.ubm.means.size
+    assert w.shape[0] == inputs and 2 <= w.shape[1] <= 38
     assert np.isfinite(w).all() and np.linalg.matrix_rank(w.astype(np.float64)) == w.shape[1]
+    if p.ubm is not None:
+        assert p.ubm.means.shape[1] == 19 and p.relevance > 0
+        assert np.all(p.ubm.variances > 0) and p.ubm.weights.sum() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_wideband_projection_reads_supervectors_and_the_narrow_one_does_not():
+    # chosen by measurement: supervectors told unseen wideband voices apart far better (README);
+    # telephone band keeps the mean and spread alone
+    assert shipped_projection("wide").ubm is not None
+    assert shipped_projection("narrow").ubm is None
 
 
 def test_the_two_bands_have_different_projections():
-    wide, narrow = shipped_projection("wide"), shipped_projection("narrow")
-    assert not np.allclose(wide, narrow, atol=1e-3)
+    wide, narrow = shipped_projection("wide").matrix, shipped_projection("narrow").matrix
+    assert wide.shape != narrow.shape or not np.allclose(wide, narrow, atol=1e-3)
 
 
 def test_make_windows_projects_the_z_scored_vectors():
@@ -74,9 +88,43 @@ def test_make_windows_projects_the_z_scored_vectors():
     np.testing.assert_array_equal(raw.bounds, projected.bounds)
     assert raw.vectors.shape == (6, 38)
     np.testing.assert_allclose(raw.vectors.mean(axis=0), 0.0, atol=1e-5)  # z-scored across windows
-    np.testing.assert_allclose(projected.vectors, raw.vectors @ shipped_projection(), rtol=1e-4, atol=1e-4)
+    wide = shipped_projection("wide")
+    sv = window_supervectors(ff, raw.bounds, wide.ubm, wide.relevance)
+    sv = (sv - sv.mean(axis=0)) / (sv.std(axis=0) + 1e-6)
+    np.testing.assert_allclose(projected.vectors, np.hstack([raw.vectors, sv]) @ wide.matrix, rtol=1e-3, atol=1e-3)
     narrow = make_windows(ff, 100, band="narrow")
-    np.testing.assert_allclose(narrow.vectors, raw.vectors @ shipped_projection("narrow"), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(narrow.vectors, raw.vectors @ shipped_projection("narrow").matrix, rtol=1e-4, atol=1e-4)
+
+
+def test_supervectors_by_hand():
+    # two sounds far apart (means -10 and +10 on every cepstrum, unit variance, weights 0.25 / 0.75):
+    # each frame belongs wholly to the nearer one. Window 0: 3 frames of sound 0 at -9; window 1:
+    # 1 frame of sound 0 at -12 and 5 of sound 1 at +10.5
+    d = 19
+    ubm = DiagGMM(np.array([0.25, 0.75]), np.stack([np.full(d, -10.0), np.full(d, 10.0)]), np.ones((2, d)))
+    ceps = np.vstack([np.full((3, d), -9.0), np.full((1, d), -12.0), np.full((5, d), 10.5)]).astype(np.float32)
+    ff = FrameFeatures(np.arange(9), ceps, np.hstack([ceps, ceps]), np.zeros(d), np.ones(d))
+    sv = window_supervectors(ff, np.array([[0, 3], [3, 9]]), ubm, relevance=2.0)
+    assert sv.shape == (2, 2 * d)
+    # adapted mean = (sum x + r mu) / (n + r); entry = sqrt(w) (adapted - mu) / sigma
+    expected = np.array([
+        [np.sqrt(0.25) * ((3 * -9.0 + 2 * -10.0) / 5 + 10.0), 0.0],   # sound 1 unseen: stays at its mean
+        [np.sqrt(0.25) * ((-12.0 + 2 * -10.0) / 3 + 10.0), np.sqrt(0.75) * ((5 * 10.5 + 2 * 10.0) / 7 - 10.0)],
+    ])
+    np.testing.assert_allclose(sv[:, :d], np.repeat(expected[:, :1], d, axis=1), atol=1e-6)
+    np.testing.assert_allclose(sv[:, d:], np.repeat(expected[:, 1:], d, axis=1), atol=1e-6)
+
+
+def test_supervectors_do_not_depend_on_the_block_size(monkeypatch):
+    rng = np.random.default_rng(6)
+    n = 2000
+    ceps = rng.standard_normal((n, 19)).astype(np.float32)
+    ff = FrameFeatures(np.arange(n), ceps, np.hstack([ceps, ceps]), np.zeros(19), np.ones(19))
+    bounds = np.array([[0, 130], [130, 250], [300, 420], [420, 555], [700, 830], [1900, 2000]])
+    ubm = DiagGMM(np.full(4, 0.25), rng.standard_normal((4, 19)), np.full((4, 19), 1.5))
+    whole = window_supervectors(ff, bounds, ubm, 4.0)
+    monkeypatch.setattr(frames, "SUPERVECTOR_BLOCK_FRAMES", 200)  # several blocks, one window per block at least
+    np.testing.assert_allclose(window_supervectors(ff, bounds, ubm, 4.0), whole, rtol=1e-5, atol=1e-6)
 
 
 def test_window_vectors_are_each_windows_mean_and_spread():

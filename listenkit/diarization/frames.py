@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..features import deltas, mfcc
+from .models import EXP_FLOOR, DiagGMM
 from .projection import shipped_projection
 
 N_CEPS = 19  # c1..c19: c0 (overall level) is left out, it says more about distance to the mic than the voice
@@ -101,7 +102,8 @@ class Windows:
         ``[first, last + 1)`` positions in the speech-frame arrays of :class:`FrameFeatures`.
     vectors : ndarray, shape (n_windows, n_dims)
         Per window mean and standard deviation of c1..c19, z-scored across windows (38 numbers), then
-        projected to the speaker directions (12) unless asked not to.
+        (with the window's supervector, when the band's projection reads one) projected to the
+        speaker directions (12) unless asked not to.
     """
 
     bounds: np.ndarray
@@ -113,18 +115,40 @@ class Windows:
 
 def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30, min_frames: int = 30,
                  project: bool = True, band: str = "wide") -> Windows:
-    """Cut the speech frames into windows of about ``window_frames`` frames.
+    """Cut the speech frames into windows of about ``window_frames`` frames (:func:`window_bounds`)
+    and describe each.
+
+    Without ``project``, each window is described by its cepstral mean and spread, z-scored across
+    windows (:func:`window_statistics`; 38 numbers). With ``project`` (the default) the shipped speaker
+    projection of the recording's ``band`` (``"wide"``, or ``"narrow"`` for telephone band;
+    :mod:`listenkit.diarization.projection`) maps them, and the window's z-scored supervector when
+    that projection reads one (:func:`window_supervectors`), to the directions that tell voices apart.
+    """
+    b = window_bounds(ff, window_frames, break_frames=break_frames, min_frames=min_frames)
+    if b.shape[0] == 0:
+        return Windows(b, np.zeros((0, 2 * N_CEPS), np.float32))
+    v = window_statistics(ff, b)
+    projection = shipped_projection(band) if project else None
+    if projection is not None:
+        if projection.ubm is not None:
+            v = np.hstack([v, _z_scored(window_supervectors(ff, b, projection.ubm, projection.relevance))])
+        v = v @ projection.matrix
+    return Windows(b, v.astype(np.float32))
+
+
+def window_bounds(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30,
+                  min_frames: int = 30) -> np.ndarray:
+    """Windows of about ``window_frames`` speech frames, as ``[first, last + 1)`` positions in the
+    speech-frame arrays of ``ff``, shape (n_windows, 2).
 
     A pause of ``break_frames`` or more always ends a window (a new speaker often starts after a
     pause); a stretch of speech is split into equal windows close to ``window_frames`` long. Windows
     shorter than ``min_frames`` are left out (too little to describe a voice); the re-segmentation
-    labels their frames later. With ``project`` (the default) the z-scored vectors are mapped by the
-    shipped speaker projection of the recording's ``band`` (``"wide"``, or ``"narrow"`` for
-    telephone band; :mod:`listenkit.diarization.projection`) to the directions that tell voices apart.
+    labels their frames later.
     """
     n = ff.index.size
     if n == 0:
-        return Windows(np.zeros((0, 2), int), np.zeros((0, 2 * N_CEPS), np.float32))
+        return np.zeros((0, 2), int)
     breaks = np.flatnonzero(np.diff(ff.index) >= break_frames) + 1
     starts = np.concatenate(([0], breaks))
     ends = np.concatenate((breaks, [n]))
@@ -136,20 +160,78 @@ def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 3
         pieces = max(1, int(round(length / window_frames)))
         cuts = np.linspace(s, e, pieces + 1).round().astype(int)
         bounds.extend(zip(cuts[:-1], cuts[1:]))
-    if not bounds:
-        return Windows(np.zeros((0, 2), int), np.zeros((0, 2 * N_CEPS), np.float32))
-    b = np.asarray(bounds, dtype=int)
-    # mean and spread of each window from per-window sums in float64 (no per-window Python work on
-    # frames, and no array of running sums: those took ~200 MB of temporaries for an hour)
-    cnt = (b[:, 1] - b[:, 0])[:, None]
-    mu = _window_sums(ff.ceps, b) / cnt
-    var = np.maximum(_window_sums(np.square(ff.ceps), b) / cnt - mu * mu, 1e-6)
-    v = np.hstack([mu, np.sqrt(var)])
-    v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
-    projection = shipped_projection(band) if project else None
-    if projection is not None:
-        v = v @ projection
-    return Windows(b, v.astype(np.float32))
+    return np.asarray(bounds, dtype=int).reshape(-1, 2)
+
+
+def window_statistics(ff: FrameFeatures, bounds: np.ndarray) -> np.ndarray:
+    """Mean and standard deviation of c1..c19 over each window, z-scored across the windows,
+    shape (n_windows, 38), float64."""
+    # from per-window sums in float64 (no per-window Python work on frames, and no array of running
+    # sums: those took ~200 MB of temporaries for an hour)
+    cnt = (bounds[:, 1] - bounds[:, 0])[:, None]
+    mu = _window_sums(ff.ceps, bounds) / cnt
+    var = np.maximum(_window_sums(np.square(ff.ceps), bounds) / cnt - mu * mu, 1e-6)
+    return _z_scored(np.hstack([mu, np.sqrt(var)]))
+
+
+#: Speech frames whose background-model posteriors are computed at once (bounds temporary memory).
+SUPERVECTOR_BLOCK_FRAMES = 32768
+
+
+def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, relevance: float) -> np.ndarray:
+    """Each window's supervector: how the voice makes each sound of a background model.
+
+    Every frame is shared among the background model's components (speech sounds) by its posterior
+    probabilities ``g``. For window ``w`` and component ``c``, with ``n = sum g`` and ``f = sum g x``
+    over the window's frames, the adapted mean ``m = (f + r mu_c) / (n + r)`` moves from the
+    component's mean ``mu_c`` towards the window's own as the window holds more frames of that sound
+    (``r``: ``relevance``, frames). The supervector stacks ``sqrt(weight_c) (m - mu_c) / sigma_c``
+    over the components (the classic GMM-supervector of speaker recognition).
+
+    Parameters
+    ----------
+    ff : FrameFeatures
+    bounds : ndarray of int, shape (n_windows, 2)
+        Windows as positions in ``ff`` (increasing, not overlapping).
+    ubm : DiagGMM
+        Background model over the normalised cepstra c1..c19 (``ff.ceps``).
+    relevance : float
+        Frames, > 0.
+
+    Returns
+    -------
+    ndarray, shape (n_windows, n_components * 19), float64
+    """
+    k, d = ubm.means.shape
+    zeroth = np.zeros((bounds.shape[0], k))
+    first = np.zeros((bounds.shape[0], k, d))
+    # windows in blocks of frames, each block's posteriors in one matrix product; a window's sums
+    # are one small product of its frames' posteriors and cepstra
+    w = 0
+    while w < bounds.shape[0]:
+        lo = int(bounds[w, 0])
+        last = int(np.searchsorted(bounds[:, 1], lo + SUPERVECTOR_BLOCK_FRAMES, side="right"))
+        last = max(last, w + 1)
+        hi = int(bounds[last - 1, 1])
+        x = ff.ceps[lo:hi]
+        post = ubm.component_loglik(x)
+        post -= post.max(axis=1, keepdims=True)
+        post = np.exp(np.maximum(post, EXP_FLOOR))
+        post /= post.sum(axis=1, keepdims=True)
+        for j in range(w, last):
+            a, b = int(bounds[j, 0]) - lo, int(bounds[j, 1]) - lo
+            zeroth[j] = post[a:b].sum(axis=0)
+            first[j] = post[a:b].T @ x[a:b]
+        w = last
+    mean = ubm.means[None]
+    adapted = (first + relevance * mean) / (zeroth[:, :, None] + relevance)
+    sv = (adapted - mean) / np.sqrt(ubm.variances)[None] * np.sqrt(ubm.weights)[None, :, None]
+    return sv.reshape(bounds.shape[0], k * d)
+
+
+def _z_scored(v: np.ndarray) -> np.ndarray:
+    """Columns z-scored across rows (a constant column becomes 0)."""
+    return (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
 
 
 def _window_sums(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
