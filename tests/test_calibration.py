@@ -268,6 +268,34 @@ def test_voice_split_is_disjoint_and_never_reserved(corpus):
     assert not any("reserved" in str(f) for v in voices for f in v.files)
 
 
+def test_speed_variants_are_voices_of_their_own(corpus):
+    from calibration.voices import load_phrases, voices_for_split, with_speed_variants
+
+    voices = voices_for_split(corpus, "dev")
+    variants = with_speed_variants(voices)
+    assert len(variants) == 3 * len(voices) and len({v.id for v in variants}) == len(variants)
+    base = next(v for v in voices if v.corpus == "cmu-arctic")
+    fast = next(v for v in variants if v.id == f"{base.id}@1.1")
+    assert fast.files == base.files and fast.speed == 1.1 and fast.split == base.split
+    # played 10 % faster: the same phrases, each about 1 / 1.1 as long
+    plain, quick = load_phrases(base), load_phrases(fast)
+    assert len(quick) == len(plain)
+    ratio = sum(p.audio.size for p in plain) / sum(p.audio.size for p in quick)
+    assert ratio == pytest.approx(1.1, rel=0.03)
+
+
+def test_voice_halves_split_the_dev_voices_in_two(corpus):
+    from calibration.simulate import simulate_conversation
+    from calibration.voices import voice_half, voices_for_split
+
+    voices = voices_for_split(corpus, "dev")
+    halves = {h: {v.id for v in voices if voice_half(v.id) == h} for h in "ab"}
+    assert halves["a"] and halves["b"] and not halves["a"] & halves["b"]
+    assert halves["a"] | halves["b"] == {v.id for v in voices}
+    sim = simulate_conversation(corpus, "dev", 3, 3, duration_s=20.0, telephone_band=False, half="b")
+    assert {v["id"] for v in sim.info["voices"]} <= halves["b"]
+
+
 def test_simulated_conversation_reference_agrees_with_audio(corpus):
     from calibration.simulate import simulate_conversation
 
