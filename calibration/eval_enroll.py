@@ -81,6 +81,11 @@ eleventh session, a cluster 20 dB under the loudest is noise (pipeline; 49cdade;
 re-scored: unchanged):
   test, seed 11, 24 + 24 (fresh, seen once) 100 % / 95.8 %    79.2 / 87.5   1.000 / 0.937
   test, seeds 3-11, 216 + 216               100 % / 96.8 %    89.4 / 90.7   1.000 / 0.946
+fourteenth session, supervectors in the wideband projection, the noise clips' fades cut (pipeline;
+697306b; the dev caches made again with the new noise, old projection in brackets):
+  dev, seeds 1+2, 48 + 48                   100 % / 100 %     100 / 97.9    1.000 / 0.926
+                                                  (95.8 %)        (97.9)         (0.922)
+  test, seed 12, 24 + 24 (fresh, seen once) 95.8 % / 95.8 %   87.5 / 79.2   0.980 / 0.947
 =========================================  ================  ============  ===============
 
 (oracle / pipeline.) Since the sixth session the cache also holds both voice-detector levels, and
