@@ -10,8 +10,8 @@ are clustered in those directions only.
 The projection ships with listenkit (``speaker_projection.npz``). It is made by
 ``python -m calibration.train_projection`` from simulated conversations of the *dev* voices only
 (``calibration/README.md`` gives the command and the figures that chose its settings); it holds two
-small matrices (38 x 12 numbers each) and no audio: one for wideband recordings and one for
-telephone-band ones, learned from telephone-band conversations (a voice heard through 300-3400 Hz
+small matrices and no audio: one for wideband recordings (342 x 12, with the background model of
+its supervectors, below) and one for telephone-band ones (38 x 12), learned from telephone-band conversations (a voice heard through 300-3400 Hz
 differs from others along other directions). The test voices and the reserved voices never see it.
 
 **Supervectors.** A window's cepstral mean and spread mix what the voice is with which sounds the
