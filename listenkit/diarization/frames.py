@@ -166,6 +166,8 @@ def window_bounds(ff: FrameFeatures, window_frames: int, *, break_frames: int = 
 def window_statistics(ff: FrameFeatures, bounds: np.ndarray) -> np.ndarray:
     """Mean and standard deviation of c1..c19 over each window, z-scored across the windows,
     shape (n_windows, 38), float64."""
+    if bounds.shape[0] == 0:
+        return np.zeros((0, 2 * N_CEPS))
     # from per-window sums in float64 (no per-window Python work on frames, and no array of running
     # sums: those took ~200 MB of temporaries for an hour)
     cnt = (bounds[:, 1] - bounds[:, 0])[:, None]
