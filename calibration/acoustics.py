@@ -50,8 +50,8 @@ def trim_fades(x: np.ndarray, *, block_s: float = FADE_BLOCK_S, below_db: float 
     level, smoothed over :data:`FADE_SMOOTH_BLOCKS` blocks, lies more than ``below_db`` under the
     median block's.
 
-    Several background clips of the corpus start or end with a fade (``bg``: 0.2 s up to 12 dB
-    under its level; ``noise4``: 0.6 s, 46 dB under). Looped for a whole conversation, such a fade
+    Several background clips of the corpus start or end with a fade (``bg``: its first 0.2 s up to
+    14 dB under its level; ``noise4``: 2.3 s of fades, down to 50 dB under). Looped for a whole conversation, such a fade
     becomes a dip in the noise every loop (every 2.9 s for ``bg``), followed by a swell that no real
     background has: the voice detector hears each swell start as speech. Only the ends are trimmed:
     quiet stretches inside a clip are part of the noise and stay.

@@ -40,8 +40,7 @@ from typing import Sequence
 import numpy as np
 
 from listenkit.diarization import FRAME_S
-from listenkit.diarization.frames import (FrameFeatures, window_bounds, window_statistics, window_supervectors,
-                                          speech_features)
+from listenkit.diarization.frames import FrameFeatures, speech_features, window_bounds, window_descriptions
 from listenkit.diarization.models import DiagGMM, fit_gmm
 from listenkit.diarization.projection import BAND_KEYS, PROJECTION_PATH, band_suffix, fit_projection
 from listenkit.features import bandwidth
@@ -92,10 +91,7 @@ def labelled_windows(entry: Entry, ff: FrameFeatures, ubm: DiagGMM | None = None
     """Unprojected window vectors of one conversation (with supervectors when ``ubm`` is given) and
     the reference speaker of each (-1: none)."""
     bounds = window_bounds(ff, int(round(DEFAULT_PARAMS.window_s / FRAME_S)))
-    vectors = window_statistics(ff, bounds)
-    if ubm is not None and len(bounds):
-        sv = window_supervectors(ff, bounds, ubm, relevance)
-        vectors = np.hstack([vectors, (sv - sv.mean(axis=0)) / (sv.std(axis=0) + 1e-6)])
+    vectors = window_descriptions(ff, bounds, ubm, relevance)
     ref = read_rttm(entry.rttm)
     speakers = sorted({s.speaker for s in ref})
     n = int(ff.index[-1]) + 1 if ff.index.size else 0

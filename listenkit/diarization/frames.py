@@ -127,13 +127,22 @@ def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 3
     b = window_bounds(ff, window_frames, break_frames=break_frames, min_frames=min_frames)
     if b.shape[0] == 0:
         return Windows(b, np.zeros((0, 2 * N_CEPS), np.float32))
-    v = window_statistics(ff, b)
     projection = shipped_projection(band) if project else None
-    if projection is not None:
-        if projection.ubm is not None:
-            v = np.hstack([v, _z_scored(window_supervectors(ff, b, projection.ubm, projection.relevance))])
-        v = v @ projection.matrix
-    return Windows(b, v.astype(np.float32))
+    if projection is None:
+        return Windows(b, window_statistics(ff, b).astype(np.float32))
+    v = window_descriptions(ff, b, projection.ubm, projection.relevance)
+    return Windows(b, (v @ projection.matrix).astype(np.float32))
+
+
+def window_descriptions(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM | None = None,
+                        relevance: float = 0.0) -> np.ndarray:
+    """What a speaker projection reads of each window: the z-scored mean and spread
+    (:func:`window_statistics`) and, with a background model ``ubm``, the z-scored supervector
+    (:func:`window_supervectors`) beside them; shape (n_windows, 38 or 38 + n_components * 19)."""
+    v = window_statistics(ff, bounds)
+    if ubm is None or bounds.shape[0] == 0:
+        return v
+    return np.hstack([v, _z_scored(window_supervectors(ff, bounds, ubm, relevance))])
 
 
 def window_bounds(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30,
