@@ -32,7 +32,7 @@ import listenkit.pipeline
 import listenkit.vad
 from listenkit.conversation import analyze_conversation
 from listenkit.diarization import diarize
-from listenkit.diarization.projection import load_projection
+from listenkit.diarization.projection import SpeakerProjection, load_projection
 from listenkit.params import DEFAULT_PARAMS, AnalysisParams, with_overrides
 from listenkit.pipeline import Analyzer, build_session
 from listenkit.sources import FileSource
@@ -85,12 +85,23 @@ def score_entry(entry: Entry, params: AnalysisParams) -> dict[str, Any]:
 
 
 def use_projection(path: Path) -> None:
-    """Make the analysis in this process cluster with the speaker projection in ``path``."""
+    """Make the analysis in this process cluster with the speaker projection in ``path``.
+
+    A band the file has no matrix for (``train_projection`` without ``--band narrow`` writes only
+    the wideband one) keeps the shipped projection: before, such files were clustered unprojected,
+    so the telephone-band talks of a ``--projection`` run measured a clustering no user gets.
+    """
     if not path.is_file():
         raise SystemExit(f"sweep: no projection file {path}")
     import listenkit.diarization.frames as frames
 
-    frames.shipped_projection = lambda band="wide": load_projection(path, band)
+    shipped = frames.shipped_projection
+
+    def projection(band: str = "wide") -> SpeakerProjection | None:
+        found = load_projection(path, band)
+        return shipped(band) if found is None else found
+
+    frames.shipped_projection = projection
 
 
 def summary_line(agg: dict[str, Any]) -> str:

@@ -506,3 +506,20 @@ def test_train_projection_writes_one_band_and_keeps_the_other(tmp_path):
     write_band(path, "wide", wide, {"conversations": 4})
     with np.load(path) as z:
         assert not any(k.startswith("ubm_") for k in z.files)
+
+
+def test_sweep_projection_keeps_the_shipped_band_the_file_lacks(tmp_path, monkeypatch):
+    import listenkit.diarization.frames as frames
+    from calibration.sweep import use_projection
+    from calibration.train_projection import write_band
+    from listenkit.diarization import projection as proj
+
+    wide = np.arange(6.0).reshape(3, 2)
+    path = tmp_path / "wide-only.npz"
+    write_band(path, "wide", wide, {"conversations": 1})
+    monkeypatch.setattr(frames, "shipped_projection", proj.shipped_projection)  # undone after the test
+    shipped_narrow = proj.shipped_projection("narrow")
+    assert shipped_narrow is not None  # the package ships a telephone-band matrix
+    use_projection(path)
+    assert np.array_equal(frames.shipped_projection("wide").matrix, wide)
+    assert np.array_equal(frames.shipped_projection("narrow").matrix, shipped_narrow.matrix)
