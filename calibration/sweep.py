@@ -10,8 +10,8 @@ The voice detector and features depend only on the ``vad_*`` parameters, so the 
 (:meth:`listenkit.pipeline.Analyzer.frames`) are cached in ``calibration/work/cache/`` and every grid
 point re-runs only :func:`listenkit.diarization.diarize` and the rules, then the scoring of
 :mod:`calibration.scoring`. ``--projection`` clusters with another speaker projection file (as
-``calibration.train_projection --out`` writes) instead of the shipped one. Values must lie inside
-the ranges declared in ``listenkit/params.py``.
+``calibration.train_projection --out`` writes) instead of the shipped one (a band the file has no
+matrix for keeps the shipped one). Values must lie inside the ranges declared in ``listenkit/params.py``.
 Prints one line per grid point (pooled DER, miss / false alarm / confusion, share error, speaker
 count, event F1). Tune on ``sim-dev`` only; report on ``sim-test``.
 """
