@@ -21,7 +21,8 @@ speaker who talks alone through at least 80 % of it (other windows are left out)
 ``--components K`` (wideband default 16; 0 for none) a background model of K Gaussians is first
 learned from every tenth speech frame of the conversations, and each window is described by its
 supervector too (:func:`listenkit.diarization.frames.window_supervectors`, shrinkage
-``--relevance``). Linear discriminant analysis (:func:`listenkit.diarization.projection.fit_projection`)
+``--relevance``); the background model is over the cepstra and their deltas (38 features), or
+over the cepstra alone with ``--no-deltas`` (19: the seventeenth session's projection and earlier). Linear discriminant analysis (:func:`listenkit.diarization.projection.fit_projection`)
 of those windows, recording by recording, gives the projection. ``--band wide`` (the default) learns
 the wideband matrix from every conversation given; ``--band narrow`` learns the telephone-band matrix from the conversations that
 :func:`listenkit.features.bandwidth` calls narrow. Each writes its own matrix into the ``--out`` file
@@ -40,7 +41,7 @@ from typing import Sequence
 import numpy as np
 
 from listenkit.diarization import FRAME_S
-from listenkit.diarization.frames import FrameFeatures, speech_features, window_bounds, window_descriptions
+from listenkit.diarization.frames import N_CEPS, FrameFeatures, speech_features, window_bounds, window_descriptions
 from listenkit.diarization.models import DiagGMM, fit_gmm
 from listenkit.diarization.projection import BAND_KEYS, PROJECTION_PATH, band_suffix, fit_projection
 from listenkit.features import bandwidth
@@ -80,9 +81,10 @@ def entry_features(entry: Entry) -> FrameFeatures:
     return speech_features(rows[:, :40], speech)
 
 
-def fit_background(features: list[FrameFeatures], components: int) -> DiagGMM:
-    """The supervectors' background model, from every tenth speech frame of the conversations."""
-    frames = np.vstack([ff.ceps[::10] for ff in features])
+def fit_background(features: list[FrameFeatures], components: int, *, with_deltas: bool = True) -> DiagGMM:
+    """The supervectors' background model, from every tenth speech frame of the conversations: over
+    the cepstra and their deltas (``ff.full``), or the cepstra alone without ``with_deltas``."""
+    frames = np.vstack([(ff.full if with_deltas else ff.ceps)[::10] for ff in features])
     return fit_gmm(frames, components, max_frames=UBM_FRAMES, iterations=UBM_ITERATIONS)
 
 
@@ -118,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help=f"Gaussians of the supervectors' background model (default {COMPONENTS} for wide band, "
                          "0 for narrow; 0 = no supervectors)")
     ap.add_argument("--relevance", type=float, default=RELEVANCE, help="the supervectors' shrinkage, frames")
+    ap.add_argument("--no-deltas", dest="deltas", action="store_false",
+                    help="the supervectors' background model over the cepstra alone (default: with their deltas)")
     ap.add_argument("--band", choices=sorted(BAND_KEYS), default="wide",
                     help="wide: learn from every conversation given; narrow: from the telephone-band ones")
     ap.add_argument("--out", type=Path, default=PROJECTION_PATH)
@@ -138,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if regularisation is None:
         regularisation = SUPERVECTOR_REGULARISATION if components else REGULARISATION
     features = [entry_features(e) for e in entries]
-    ubm = fit_background(features, components) if components else None
+    ubm = fit_background(features, components, with_deltas=args.deltas) if components else None
     vectors, labels = zip(*(labelled_windows(e, ff, ubm, args.relevance) for e, ff in zip(entries, features)))
     projection = fit_projection(list(vectors), list(labels), dims=args.dims, regularisation=regularisation)
     record = {
@@ -149,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "regularisation": regularisation,
         "components": components,
         "relevance": args.relevance if components else None,
+        "supervector_features": (2 if args.deltas else 1) * N_CEPS if components else None,
         "commit": git_commit() or "unknown",
     }
     write_band(args.out, args.band, projection, record, ubm=ubm, relevance=args.relevance)

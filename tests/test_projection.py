@@ -62,7 +62,7 @@ def test_the_shipped_projection_is_there_and_sane(band):
     assert w.shape[0] == inputs and 2 <= w.shape[1] <= 38
     assert np.isfinite(w).all() and np.linalg.matrix_rank(w.astype(np.float64)) == w.shape[1]
     if p.ubm is not None:
-        assert p.ubm.means.shape[1] == 19 and p.relevance > 0
+        assert p.ubm.means.shape[1] == 38 and p.relevance > 0  # cepstra and their deltas
         assert np.all(p.ubm.variances > 0) and p.ubm.weights.sum() == pytest.approx(1.0, abs=1e-3)
 
 
@@ -108,6 +108,31 @@ def test_supervectors_by_hand():
     ])
     np.testing.assert_allclose(sv[:, :d], np.repeat(expected[:, :1], d, axis=1), atol=1e-6)
     np.testing.assert_allclose(sv[:, d:], np.repeat(expected[:, 1:], d, axis=1), atol=1e-6)
+
+
+def test_a_background_model_over_38_features_reads_the_deltas_too():
+    # the same two far-apart sounds over 38 features; the deltas (second half of ``full``) are
+    # +1 in window 0 and -2 in window 1, so only a model that reads them sees the difference
+    d = 19
+    ubm = DiagGMM(np.array([0.5, 0.5]), np.stack([np.full(2 * d, -10.0), np.full(2 * d, 10.0)]), np.ones((2, 2 * d)))
+    ceps = np.full((8, d), -10.0, dtype=np.float32)
+    dl = np.vstack([np.full((4, d), -9.0), np.full((4, d), -12.0)]).astype(np.float32)
+    ff = FrameFeatures(np.arange(8), ceps, np.hstack([ceps, dl]), np.zeros(d), np.ones(d))
+    sv = window_supervectors(ff, np.array([[0, 4], [4, 8]]), ubm, relevance=4.0)
+    assert sv.shape == (2, 2 * 2 * d)  # components x (cepstra + deltas)
+    first = sv[:, : 2 * d]  # the sound every frame belongs to
+    np.testing.assert_allclose(first[:, :d], 0.0, atol=1e-6)  # the cepstra sit at its mean
+    # adapted delta mean (4 x + 4 mu) / 8, minus mu = (x - mu) / 2, times sqrt(0.5)
+    np.testing.assert_allclose(first[0, d:], np.sqrt(0.5) * 0.5, atol=1e-6)
+    np.testing.assert_allclose(first[1, d:], np.sqrt(0.5) * -1.0, atol=1e-6)
+    np.testing.assert_allclose(sv[:, 2 * d:], 0.0, atol=1e-6)  # the other sound is unseen
+
+
+def test_a_background_model_of_another_size_is_refused():
+    ff = FrameFeatures(np.arange(4), np.zeros((4, 19), np.float32), np.zeros((4, 38), np.float32), np.zeros(19), np.ones(19))
+    ubm = DiagGMM(np.array([1.0]), np.zeros((1, 20)), np.ones((1, 20)))
+    with pytest.raises(ValueError, match="20 features"):
+        window_supervectors(ff, np.array([[0, 4]]), ubm, relevance=4.0)
 
 
 def test_supervectors_do_not_depend_on_the_block_size(monkeypatch):

@@ -138,7 +138,7 @@ def window_descriptions(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM | No
                         relevance: float = 0.0) -> np.ndarray:
     """What a speaker projection reads of each window: the z-scored mean and spread
     (:func:`window_statistics`) and, with a background model ``ubm``, the z-scored supervector
-    (:func:`window_supervectors`) beside them; shape (n_windows, 38 or 38 + n_components * 19)."""
+    (:func:`window_supervectors`) beside them; shape (n_windows, 38 or 38 + n_components * n_features)."""
     v = window_statistics(ff, bounds)
     if ubm is None or bounds.shape[0] == 0:
         return v
@@ -192,6 +192,12 @@ SUPERVECTOR_BLOCK_FRAMES = 32768
 def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, relevance: float) -> np.ndarray:
     """Each window's supervector: how the voice makes each sound of a background model.
 
+    The background model is over the frames' normalised cepstra c1..c19 (``ff.ceps``, 19 features)
+    or over the cepstra with their deltas (``ff.full``, 38): its dimension says which. With the
+    deltas, the supervector also says how the voice moves into and out of each sound; on voices the
+    projection never saw, windows of one voice were told from windows of two with a pair AUC of
+    0.965-0.973 against 0.948-0.960 with the cepstra alone (``calibration/README.md``).
+
     Every frame is shared among the background model's components (speech sounds) by its posterior
     probabilities ``g``. For window ``w`` and component ``c``, with ``n = sum g`` and ``f = sum g x``
     over the window's frames, the adapted mean ``m = (f + r mu_c) / (n + r)`` moves from the
@@ -205,15 +211,19 @@ def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, rel
     bounds : ndarray of int, shape (n_windows, 2)
         Windows as positions in ``ff`` (increasing, not overlapping).
     ubm : DiagGMM
-        Background model over the normalised cepstra c1..c19 (``ff.ceps``).
+        Background model over the normalised cepstra c1..c19 (``ff.ceps``) or over them and their
+        deltas (``ff.full``).
     relevance : float
         Frames, > 0.
 
     Returns
     -------
-    ndarray, shape (n_windows, n_components * 19), float64
+    ndarray, shape (n_windows, n_components * n_features), float64
     """
     k, d = ubm.means.shape
+    if d not in (N_CEPS, 2 * N_CEPS):
+        raise ValueError(f"a background model over {d} features: supervectors read {N_CEPS} or {2 * N_CEPS}")
+    frames = ff.ceps if d == N_CEPS else ff.full
     zeroth = np.zeros((bounds.shape[0], k))
     first = np.zeros((bounds.shape[0], k, d))
     # windows in blocks of frames, each block's posteriors in one matrix product; a window's sums
@@ -224,7 +234,7 @@ def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, rel
         last = int(np.searchsorted(bounds[:, 1], lo + SUPERVECTOR_BLOCK_FRAMES, side="right"))
         last = max(last, w + 1)
         hi = int(bounds[last - 1, 1])
-        x = ff.ceps[lo:hi]
+        x = frames[lo:hi]
         post = ubm.component_loglik(x)
         post -= post.max(axis=1, keepdims=True)
         post = np.exp(np.maximum(post, EXP_FLOOR))

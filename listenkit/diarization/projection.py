@@ -10,19 +10,20 @@ are clustered in those directions only.
 The projection ships with listenkit (``speaker_projection.npz``). It is made by
 ``python -m calibration.train_projection`` from simulated conversations of the *dev* voices only
 (``calibration/README.md`` gives the command and the figures that chose its settings); it holds two
-small matrices and no audio: one for wideband recordings (342 x 12, with the background model of
+small matrices and no audio: one for wideband recordings (646 x 12, with the background model of
 its supervectors, below) and one for telephone-band ones (38 x 12), learned from telephone-band conversations (a voice heard through 300-3400 Hz
 differs from others along other directions). The test voices and the reserved voices never see it.
 
 **Supervectors.** A window's cepstral mean and spread mix what the voice is with which sounds the
 window happens to hold. The wideband projection also reads each window's *supervector*
 (:func:`listenkit.diarization.frames.window_supervectors`): a small background model of speech
-sounds (16 Gaussians over the normalised cepstra, learned from the same dev conversations) sorts
-the window's frames by sound, and the window's mean cepstra within each sound, shrunk towards the
-background model's where the window holds few frames of it, say how this voice makes that sound.
-Learned from one half of the dev voices and measured on conversations of the other half (voices it
-never saw), windows of one voice were told from windows of two voices with an AUC of 0.969-0.970
-against 0.926-0.943 for the mean and spread alone (``calibration/README.md``).
+sounds (16 Gaussians over the normalised cepstra and their deltas, learned from the same dev
+conversations) sorts the window's frames by sound, and the window's mean cepstra and deltas within
+each sound, shrunk towards the background model's where the window holds few frames of it, say how
+this voice makes that sound and moves through it. Learned from one half of the dev voices and
+measured on conversations of the other half (voices it never saw), windows of one voice were told
+from windows of two voices with an AUC of 0.969-0.970 against 0.926-0.943 for the mean and spread
+alone; the deltas took it further (``calibration/README.md``, seventeenth session).
 """
 
 from __future__ import annotations
