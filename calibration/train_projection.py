@@ -22,8 +22,8 @@ speaker who talks alone through at least 80 % of it (other windows are left out)
 learned from every tenth speech frame of the conversations, and each window is described by its
 supervector too (:func:`listenkit.diarization.frames.window_supervectors`, shrinkage
 ``--relevance``); the background model is over the cepstra and their deltas (38 features), or
-over the cepstra alone with ``--no-deltas`` (19: the seventeenth session's projection and earlier). Linear discriminant analysis (:func:`listenkit.diarization.projection.fit_projection`)
-of those windows, recording by recording, gives the projection. ``--band wide`` (the default) learns
+over the cepstra alone with ``--no-deltas`` (19, as shipped before the seventeenth session). Linear
+discriminant analysis (:func:`listenkit.diarization.projection.fit_projection`) of those windows, recording by recording, gives the projection. ``--band wide`` (the default) learns
 the wideband matrix from every conversation given; ``--band narrow`` learns the telephone-band matrix from the conversations that
 :func:`listenkit.features.bandwidth` calls narrow. Each writes its own matrix into the ``--out`` file
 and keeps the other. Only *dev* conversations are accepted: the test voices must stay unseen, so
