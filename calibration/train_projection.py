@@ -22,8 +22,7 @@ speaker who talks alone through at least 80 % of it (other windows are left out)
 learned from every tenth speech frame of the conversations, and each window is described by its
 supervector too (:func:`listenkit.diarization.frames.window_supervectors`, shrinkage
 ``--relevance``); the background model is over the cepstra and their deltas (38 features), or
-over the cepstra alone with ``--no-deltas`` (19, as shipped before the seventeenth session); the
-supervectors say how widely the voice varies within each sound too, unless ``--no-spread``. Linear
+over the cepstra alone with ``--no-deltas`` (19, as shipped before the seventeenth session). Linear
 discriminant analysis (:func:`listenkit.diarization.projection.fit_projection`) of those windows, recording by recording, gives the projection. ``--band wide`` (the default) learns
 the wideband matrix from every conversation given; ``--band narrow`` learns the telephone-band matrix from the conversations that
 :func:`listenkit.features.bandwidth` calls narrow. Each writes its own matrix into the ``--out`` file
@@ -90,11 +89,11 @@ def fit_background(features: list[FrameFeatures], components: int, *, with_delta
 
 
 def labelled_windows(entry: Entry, ff: FrameFeatures, ubm: DiagGMM | None = None,
-                     relevance: float = RELEVANCE, spread: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                     relevance: float = RELEVANCE) -> tuple[np.ndarray, np.ndarray]:
     """Unprojected window vectors of one conversation (with supervectors when ``ubm`` is given) and
     the reference speaker of each (-1: none)."""
     bounds = window_bounds(ff, int(round(DEFAULT_PARAMS.window_s / FRAME_S)))
-    vectors = window_descriptions(ff, bounds, ubm, relevance, spread=spread)
+    vectors = window_descriptions(ff, bounds, ubm, relevance)
     ref = read_rttm(entry.rttm)
     speakers = sorted({s.speaker for s in ref})
     n = int(ff.index[-1]) + 1 if ff.index.size else 0
@@ -123,8 +122,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--relevance", type=float, default=RELEVANCE, help="the supervectors' shrinkage, frames")
     ap.add_argument("--no-deltas", dest="deltas", action="store_false",
                     help="the supervectors' background model over the cepstra alone (default: with their deltas)")
-    ap.add_argument("--no-spread", dest="spread", action="store_false",
-                    help="supervectors without the spread within each sound (default: with it)")
     ap.add_argument("--band", choices=sorted(BAND_KEYS), default="wide",
                     help="wide: learn from every conversation given; narrow: from the telephone-band ones")
     ap.add_argument("--out", type=Path, default=PROJECTION_PATH)
@@ -146,8 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         regularisation = SUPERVECTOR_REGULARISATION if components else REGULARISATION
     features = [entry_features(e) for e in entries]
     ubm = fit_background(features, components, with_deltas=args.deltas) if components else None
-    spread = bool(components) and args.spread
-    vectors, labels = zip(*(labelled_windows(e, ff, ubm, args.relevance, spread) for e, ff in zip(entries, features)))
+    vectors, labels = zip(*(labelled_windows(e, ff, ubm, args.relevance) for e, ff in zip(entries, features)))
     projection = fit_projection(list(vectors), list(labels), dims=args.dims, regularisation=regularisation)
     record = {
         "manifests": [str(m) for m in args.manifests],
@@ -158,30 +154,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "components": components,
         "relevance": args.relevance if components else None,
         "supervector_features": (2 if args.deltas else 1) * N_CEPS if components else None,
-        "supervector_spread": spread,
         "commit": git_commit() or "unknown",
     }
-    write_band(args.out, args.band, projection, record, ubm=ubm, relevance=args.relevance, spread=spread)
+    write_band(args.out, args.band, projection, record, ubm=ubm, relevance=args.relevance)
     print(f"{args.out} ({args.band} band): {projection.shape[0]} x {projection.shape[1]} from "
           f"{record['labelled_windows']} windows of {record['conversations']} conversations")
     return 0
 
 
 def write_band(path: Path, band: str, projection: np.ndarray, record: dict, *, ubm: DiagGMM | None = None,
-               relevance: float = RELEVANCE, spread: bool = False) -> None:
+               relevance: float = RELEVANCE) -> None:
     """Write one band's matrix, background model (or none) and record into ``path``, keeping the other band's.
 
     The wideband matrix is stored as ``projection`` with its record as ``record``, the telephone-band
     one as ``projection_narrow`` and ``record_narrow`` (:data:`listenkit.diarization.projection.BAND_KEYS`);
-    a background model as ``ubm_weights``, ``ubm_means``, ``ubm_variances``, ``ubm_relevance`` and
-    ``ubm_spread`` with the band's suffix.
+    a background model as ``ubm_weights``, ``ubm_means``, ``ubm_variances`` and ``ubm_relevance``
+    with the band's suffix.
     """
     arrays: dict[str, np.ndarray] = {}
     if path.is_file():
         with np.load(path) as z:
             arrays = {k: z[k] for k in z.files}
     suffix = band_suffix(band)
-    for part in ("weights", "means", "variances", "relevance", "spread"):
+    for part in ("weights", "means", "variances", "relevance"):
         arrays.pop(f"ubm_{part}{suffix}", None)
     arrays[BAND_KEYS[band]] = projection.astype(np.float32)
     arrays["record" + suffix] = np.asarray(json.dumps(record))
@@ -190,7 +185,6 @@ def write_band(path: Path, band: str, projection: np.ndarray, record: dict, *, u
         arrays[f"ubm_means{suffix}"] = ubm.means.astype(np.float64)
         arrays[f"ubm_variances{suffix}"] = ubm.variances.astype(np.float64)
         arrays[f"ubm_relevance{suffix}"] = np.asarray(float(relevance))
-        arrays[f"ubm_spread{suffix}"] = np.asarray(bool(spread))
     np.savez(path, **arrays)
 
 

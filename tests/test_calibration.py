@@ -482,12 +482,12 @@ def test_train_projection_writes_one_band_and_keeps_the_other(tmp_path):
     wide, narrow = np.arange(6.0).reshape(3, 2), -np.arange(6.0).reshape(3, 2)
     ubm = DiagGMM(np.array([0.25, 0.75]), np.arange(4.0).reshape(2, 2), np.ones((2, 2)))
     path = tmp_path / "p.npz"
-    write_band(path, "wide", wide, {"conversations": 1}, ubm=ubm, relevance=4.0, spread=True)
+    write_band(path, "wide", wide, {"conversations": 1}, ubm=ubm, relevance=4.0)
     write_band(path, "narrow", narrow, {"conversations": 2})
     write_band(path, "narrow", 2 * narrow, {"conversations": 3})  # replaces the narrow one only
     with np.load(path) as z:
         assert sorted(z.files) == ["projection", "projection_narrow", "record", "record_narrow", "ubm_means",
-                                   "ubm_relevance", "ubm_spread", "ubm_variances", "ubm_weights"]
+                                   "ubm_relevance", "ubm_variances", "ubm_weights"]
         assert np.array_equal(z["projection"], wide) and np.array_equal(z["projection_narrow"], 2 * narrow)
         assert json.loads(str(z["record_narrow"]))["conversations"] == 3
     # the package reads each band's matrix (and background model) from such a file
@@ -497,8 +497,7 @@ def test_train_projection_writes_one_band_and_keeps_the_other(tmp_path):
         proj.shipped_projection.cache_clear()
         got_narrow, got_wide = proj.shipped_projection("narrow"), proj.shipped_projection("wide")
         assert np.array_equal(got_narrow.matrix, 2 * narrow) and got_narrow.ubm is None
-        assert np.array_equal(got_wide.matrix, wide) and got_wide.relevance == 4.0 and got_wide.spread
-        assert not got_narrow.spread
+        assert np.array_equal(got_wide.matrix, wide) and got_wide.relevance == 4.0
         assert np.array_equal(got_wide.ubm.means, ubm.means) and np.array_equal(got_wide.ubm.weights, ubm.weights)
     finally:
         proj.PROJECTION_PATH = old

@@ -58,7 +58,7 @@ def test_the_shipped_projection_is_there_and_sane(band):
     p = shipped_projection(band)
     assert p is not None, f"listenkit/speaker_projection.npz has no {band}-band matrix"
     w = p.matrix
-    inputs = 38 if p.ubm is None else 38 + p.ubm.means.size * (2 if p.spread else 1)
+    inputs = 38 if p.ubm is None else 38 + p.ubm.means.size
     assert w.shape[0] == inputs and 2 <= w.shape[1] <= 38
     assert np.isfinite(w).all() and np.linalg.matrix_rank(w.astype(np.float64)) == w.shape[1]
     if p.ubm is not None:
@@ -69,7 +69,7 @@ def test_the_shipped_projection_is_there_and_sane(band):
 def test_the_wideband_projection_reads_supervectors_and_the_narrow_one_does_not():
     # chosen by measurement: supervectors told unseen wideband voices apart far better (README);
     # telephone band keeps the mean and spread alone
-    assert shipped_projection("wide").ubm is not None and shipped_projection("wide").spread
+    assert shipped_projection("wide").ubm is not None
     assert shipped_projection("narrow").ubm is None
 
 
@@ -84,7 +84,7 @@ def test_make_windows_projects_the_z_scored_vectors():
     assert raw.vectors.shape == (6, 38)
     np.testing.assert_allclose(raw.vectors.mean(axis=0), 0.0, atol=1e-5)  # z-scored across windows
     wide = shipped_projection("wide")
-    sv = window_supervectors(ff, raw.bounds, wide.ubm, wide.relevance, spread=wide.spread)
+    sv = window_supervectors(ff, raw.bounds, wide.ubm, wide.relevance)
     sv = (sv - sv.mean(axis=0)) / (sv.std(axis=0) + 1e-6)
     np.testing.assert_allclose(projected.vectors, np.hstack([raw.vectors, sv]) @ wide.matrix, rtol=1e-3, atol=1e-3)
     narrow = make_windows(ff, 100, band="narrow")
@@ -126,24 +126,6 @@ def test_a_background_model_over_38_features_reads_the_deltas_too():
     np.testing.assert_allclose(first[0, d:], np.sqrt(0.5) * 0.5, atol=1e-6)
     np.testing.assert_allclose(first[1, d:], np.sqrt(0.5) * -1.0, atol=1e-6)
     np.testing.assert_allclose(sv[:, 2 * d:], 0.0, atol=1e-6)  # the other sound is unseen
-
-
-def test_the_spread_within_each_sound_by_hand():
-    # two far-apart sounds (weights 0.25 / 0.75, unit variance); window 0: frames at -9, -11, -9, -11
-    # (spread 1 about sound 0's mean -10, as the model's); window 1: frames at -12 and -8 (spread 4)
-    d = 19
-    ubm = DiagGMM(np.array([0.25, 0.75]), np.stack([np.full(d, -10.0), np.full(d, 10.0)]), np.ones((2, d)))
-    ceps = np.concatenate([[-9.0, -11.0, -9.0, -11.0], [-12.0, -8.0]])[:, None].repeat(d, axis=1).astype(np.float32)
-    ff = FrameFeatures(np.arange(6), ceps, np.hstack([ceps, ceps]), np.zeros(d), np.ones(d))
-    bounds = np.array([[0, 4], [4, 6]])
-    sv = window_supervectors(ff, bounds, ubm, relevance=2.0, spread=True)
-    assert sv.shape == (2, 2 * 2 * d)  # first the means' part, then the spreads'
-    np.testing.assert_allclose(sv[:, : 2 * d], window_supervectors(ff, bounds, ubm, relevance=2.0), atol=1e-9)
-    spread = sv[:, 2 * d:]
-    # v = (sum (x - mu)^2 / sigma^2 + r) / (n + r); entry sqrt(w) log v
-    np.testing.assert_allclose(spread[0, :d], np.sqrt(0.25) * np.log((4.0 + 2.0) / (4 + 2.0)), atol=1e-6)
-    np.testing.assert_allclose(spread[1, :d], np.sqrt(0.25) * np.log((8.0 + 2.0) / (2 + 2.0)), atol=1e-6)
-    np.testing.assert_allclose(spread[:, d:], 0.0, atol=1e-6)  # sound 1 unseen: the model's own spread
 
 
 def test_a_background_model_of_another_size_is_refused():

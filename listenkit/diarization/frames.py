@@ -130,20 +130,19 @@ def make_windows(ff: FrameFeatures, window_frames: int, *, break_frames: int = 3
     projection = shipped_projection(band) if project else None
     if projection is None:
         return Windows(b, window_statistics(ff, b).astype(np.float32))
-    v = window_descriptions(ff, b, projection.ubm, projection.relevance, spread=projection.spread)
+    v = window_descriptions(ff, b, projection.ubm, projection.relevance)
     return Windows(b, (v @ projection.matrix).astype(np.float32))
 
 
 def window_descriptions(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM | None = None,
-                        relevance: float = 0.0, *, spread: bool = False) -> np.ndarray:
+                        relevance: float = 0.0) -> np.ndarray:
     """What a speaker projection reads of each window: the z-scored mean and spread
     (:func:`window_statistics`) and, with a background model ``ubm``, the z-scored supervector
-    (:func:`window_supervectors`, with ``spread`` its second half too) beside them; shape
-    (n_windows, 38 + n_components * n_features * (0, 1 or 2))."""
+    (:func:`window_supervectors`) beside them; shape (n_windows, 38 or 38 + n_components * n_features)."""
     v = window_statistics(ff, bounds)
     if ubm is None or bounds.shape[0] == 0:
         return v
-    return np.hstack([v, _z_scored(window_supervectors(ff, bounds, ubm, relevance, spread=spread))])
+    return np.hstack([v, _z_scored(window_supervectors(ff, bounds, ubm, relevance))])
 
 
 def window_bounds(ff: FrameFeatures, window_frames: int, *, break_frames: int = 30,
@@ -190,8 +189,7 @@ def window_statistics(ff: FrameFeatures, bounds: np.ndarray) -> np.ndarray:
 SUPERVECTOR_BLOCK_FRAMES = 32768
 
 
-def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, relevance: float, *,
-                        spread: bool = False) -> np.ndarray:
+def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, relevance: float) -> np.ndarray:
     """Each window's supervector: how the voice makes each sound of a background model.
 
     The background model is over the frames' normalised cepstra c1..c19 (``ff.ceps``, 19 features)
@@ -207,12 +205,6 @@ def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, rel
     (``r``: ``relevance``, frames). The supervector stacks ``sqrt(weight_c) (m - mu_c) / sigma_c``
     over the components (the classic GMM-supervector of speaker recognition).
 
-    With ``spread``, a second part follows: how widely the voice varies within each sound. With
-    ``s = sum g (x - mu_c)^2 / sigma_c^2`` (per feature), the adapted spread ``v = (s + r) / (n + r)``
-    moves from 1 (the background model's own) towards the window's, and the part stacks
-    ``sqrt(weight_c) log v``. On voices the projection never saw it raised the pair AUC from
-    0.965-0.973 to 0.975-0.981 (``calibration/README.md``, seventeenth session).
-
     Parameters
     ----------
     ff : FrameFeatures
@@ -224,12 +216,9 @@ def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, rel
     relevance : float
         Frames, > 0.
 
-    spread : bool
-        Also the second part (the spread within each sound).
-
     Returns
     -------
-    ndarray, shape (n_windows, n_components * n_features), or twice as wide with ``spread``; float64
+    ndarray, shape (n_windows, n_components * n_features), float64
     """
     k, d = ubm.means.shape
     if d not in (N_CEPS, 2 * N_CEPS):
@@ -237,7 +226,6 @@ def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, rel
     frames = ff.ceps if d == N_CEPS else ff.full
     zeroth = np.zeros((bounds.shape[0], k))
     first = np.zeros((bounds.shape[0], k, d))
-    second = np.zeros((bounds.shape[0], k, d)) if spread else None
     # windows in blocks of frames, each block's posteriors in one matrix product; a window's sums
     # are one small product of its frames' posteriors and cepstra
     w = 0
@@ -255,20 +243,11 @@ def window_supervectors(ff: FrameFeatures, bounds: np.ndarray, ubm: DiagGMM, rel
             a, b = int(bounds[j, 0]) - lo, int(bounds[j, 1]) - lo
             zeroth[j] = post[a:b].sum(axis=0)
             first[j] = post[a:b].T @ x[a:b]
-            if second is not None:
-                second[j] = post[a:b].T @ np.square(x[a:b], dtype=np.float64)
         w = last
     mean = ubm.means[None]
     adapted = (first + relevance * mean) / (zeroth[:, :, None] + relevance)
-    root_weight = np.sqrt(ubm.weights)[None, :, None]
-    sv = (adapted - mean) / np.sqrt(ubm.variances)[None] * root_weight
-    if second is None:
-        return sv.reshape(bounds.shape[0], k * d)
-    # sum g (x - mu)^2 from the sums of g x^2, g x and g
-    scatter = second - 2.0 * mean * first + zeroth[:, :, None] * np.square(mean)
-    scatter = np.maximum(scatter, 0.0) / ubm.variances[None]
-    spread_part = np.log((scatter + relevance) / (zeroth[:, :, None] + relevance)) * root_weight
-    return np.hstack([sv.reshape(bounds.shape[0], k * d), spread_part.reshape(bounds.shape[0], k * d)])
+    sv = (adapted - mean) / np.sqrt(ubm.variances)[None] * np.sqrt(ubm.weights)[None, :, None]
+    return sv.reshape(bounds.shape[0], k * d)
 
 
 def _z_scored(v: np.ndarray) -> np.ndarray:

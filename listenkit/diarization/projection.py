@@ -10,7 +10,7 @@ are clustered in those directions only.
 The projection ships with listenkit (``speaker_projection.npz``). It is made by
 ``python -m calibration.train_projection`` from simulated conversations of the *dev* voices only
 (``calibration/README.md`` gives the command and the figures that chose its settings); it holds two
-small matrices and no audio: one for wideband recordings (1254 x 12, with the background model of
+small matrices and no audio: one for wideband recordings (646 x 12, with the background model of
 its supervectors, below) and one for telephone-band ones (38 x 12), learned from telephone-band conversations (a voice heard through 300-3400 Hz
 differs from others along other directions). The test voices and the reserved voices never see it.
 
@@ -23,8 +23,7 @@ each sound, shrunk towards the background model's where the window holds few fra
 this voice makes that sound and moves through it. Learned from one half of the dev voices and
 measured on conversations of the other half (voices it never saw), windows of one voice were told
 from windows of two voices with an AUC of 0.969-0.970 against 0.926-0.943 for the mean and spread
-alone; the deltas, and how widely the voice varies within each sound, took it further
-(``calibration/README.md``, seventeenth session).
+alone; the deltas took it further (``calibration/README.md``, seventeenth session).
 """
 
 from __future__ import annotations
@@ -42,8 +41,7 @@ from .models import DiagGMM
 PROJECTION_PATH = Path(__file__).resolve().parent.parent / "speaker_projection.npz"
 #: The key of each band's matrix in :data:`PROJECTION_PATH` (bands as :func:`listenkit.features.bandwidth` names them).
 #: A band's background model, when it has one, is stored as ``ubm_weights``, ``ubm_means``,
-#: ``ubm_variances``, ``ubm_relevance`` and ``ubm_spread`` (absent: False) with the same suffix
-#: (``""`` or ``"_narrow"``).
+#: ``ubm_variances`` and ``ubm_relevance`` with the same suffix (``""`` or ``"_narrow"``).
 BAND_KEYS = {"wide": "projection", "narrow": "projection_narrow"}
 
 
@@ -62,15 +60,11 @@ class SpeakerProjection:
     relevance : float
         Frames of a sound a window needs before its own mean counts as much as the background
         model's (the supervectors' shrinkage).
-    spread : bool
-        The supervectors also say how widely the voice varies within each sound
-        (:func:`listenkit.diarization.frames.window_supervectors`).
     """
 
     matrix: np.ndarray
     ubm: DiagGMM | None = None
     relevance: float = 0.0
-    spread: bool = False
 
 
 def band_suffix(band: str) -> str:
@@ -150,5 +144,4 @@ def load_projection(path: Path, band: str = "wide") -> SpeakerProjection | None:
         ubm = DiagGMM(np.asarray(z[f"ubm_weights{suffix}"], dtype=np.float64),
                       np.asarray(z[f"ubm_means{suffix}"], dtype=np.float64),
                       np.asarray(z[f"ubm_variances{suffix}"], dtype=np.float64))
-        spread = f"ubm_spread{suffix}" in z.files and bool(z[f"ubm_spread{suffix}"])
-        return SpeakerProjection(matrix, ubm, float(z[f"ubm_relevance{suffix}"]), spread)
+        return SpeakerProjection(matrix, ubm, float(z[f"ubm_relevance{suffix}"]))
