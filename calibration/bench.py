@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m calibration.bench [--minutes 60] [--repeat 3] [--me PROFILE]
+    python -m calibration.bench [--minutes 60] [--repeat 3] [--me PROFILE] [--speakers N]
 
 The recording (``calibration/work/bench-<minutes>min.flac``, 16 kHz FLAC, with its reference RTTM) is
 made once from simulated dev conversations laid end to end (seed 99) and reused. Then, each in a fresh
@@ -13,7 +13,10 @@ Python process:
   at least do;
 - **analysis**: ``listenkit.analyze_file(path)``; with ``--me PROFILE`` as a user with a voice profile
   does it (``listenkit calibrate --from-file TAKE --profile PROFILE`` makes one), which adds the
-  profile's part in the diarization and the matching. The issue's targets are for the plain analysis.
+  profile's part in the diarization and the matching; with ``--speakers N`` as ``listenkit analyze
+  --speakers N`` does it, which shows what a meeting where N voices are found costs (the
+  re-segmentation's models, "both" states and Viterbi grow with the number of speakers; the hour
+  of 26 voices in turn is found as two). The issue's targets are for the plain analysis.
 
 The two alternate ``--repeat`` times (floor, analysis, floor, analysis, ...), so each ratio compares
 passes run under the same load: on this shared machine one pair's ratio moved by +-0.2 from run to
@@ -112,21 +115,22 @@ def floor_pass(path: Path) -> dict[str, Any]:
     return {"vad_frames": n_vad, "speech_frames": n_speech, "mfcc_frames": n_mfcc}
 
 
-def analysis_pass(path: Path, me: Path | None = None) -> dict[str, Any]:
-    """``listenkit.analyze_file(path)``, with the voice profile ``me`` when given."""
+def analysis_pass(path: Path, me: Path | None = None, speakers: int | None = None) -> dict[str, Any]:
+    """``listenkit.analyze_file(path)``, with the voice profile ``me`` and the number of speakers
+    ``speakers`` when given."""
     import listenkit
     from listenkit.profile import VoiceProfile
 
-    s = listenkit.analyze_file(path, voice=VoiceProfile.load(me) if me is not None else None)
+    s = listenkit.analyze_file(path, voice=VoiceProfile.load(me) if me is not None else None, num_speakers=speakers)
     return {"duration_s": s.duration_s, "n_speakers": len(s.speakers), "n_segments": len(s.segments)}
 
 
-def child(kind: str, path: Path, me: Path | None = None) -> None:
+def child(kind: str, path: Path, me: Path | None = None, speakers: int | None = None) -> None:
     """Run one pass and print a JSON line: work wall time, peak memory, what it found."""
     import resource
 
     t0 = time.perf_counter()
-    found = floor_pass(path) if kind == "floor" else analysis_pass(path, me)
+    found = floor_pass(path) if kind == "floor" else analysis_pass(path, me, speakers)
     wall = time.perf_counter() - t0
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
     peak_mb = _vm_hwm_mb()
@@ -149,11 +153,12 @@ def _vm_hwm_mb() -> float | None:
     return None
 
 
-def run_child(kind: str, path: Path, me: Path | None = None) -> dict[str, Any]:
+def run_child(kind: str, path: Path, me: Path | None = None, speakers: int | None = None) -> dict[str, Any]:
     """Run :func:`child` in a fresh interpreter; adds the whole process's wall time."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "calibration.bench", "--child", kind, str(path)] + (["--me", str(me)] if me else []),
+        [sys.executable, "-m", "calibration.bench", "--child", kind, str(path)] + (["--me", str(me)] if me else [])
+        + (["--speakers", str(speakers)] if speakers else []),
         cwd=str(REPO), capture_output=True, text=True,
     )
     total = time.perf_counter() - t0
@@ -177,11 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     ap.add_argument("--repeat", type=int, default=3, help="alternating floor / analysis runs (default 3; the median ratio counts)")
     ap.add_argument("--out", type=Path, help="where to write the results JSON (default calibration/results/"
-                    "bench.json, bench-me.json with --me)")
+                    "bench.json, bench-me.json with --me, bench-speakers-N.json with --speakers N)")
     ap.add_argument("--me", type=Path, metavar="PROFILE", help="analyse with this voice profile")
+    ap.add_argument("--speakers", type=int, choices=range(1, 7), metavar="N",
+                    help="analyse as with `listenkit analyze --speakers N` (1-6): the cost of N found speakers")
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.me)
+        child(args.child[0], Path(args.child[1]), args.me, args.speakers)
         return 0
     if args.me is not None:  # a bad profile is said once here, not as a failed child process
         from listenkit.errors import ProfileError
@@ -193,10 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"bench: {exc}", file=sys.stderr)
             return 2
     if args.out is None:
-        args.out = RESULTS / ("bench-me.json" if args.me else "bench.json")
+        args.out = RESULTS / ("bench-me.json" if args.me else f"bench-speakers-{args.speakers}.json" if args.speakers
+                              else "bench.json")
     path = make_recording(args.minutes, WORK / f"bench-{args.minutes:g}min.flac")
     # floor and analysis alternate, so that each ratio compares passes run under the same load
-    pairs = [(run_child("floor", path), run_child("analysis", path, args.me)) for _ in range(args.repeat)]
+    pairs = [(run_child("floor", path), run_child("analysis", path, args.me, args.speakers)) for _ in range(args.repeat)]
     ratios = [full["wall_s"] / floor["wall_s"] for floor, full in pairs]
     middle = _median_index(ratios)  # the pair of the median ratio is shown
     (floor, full), ratio = pairs[middle], ratios[middle]
@@ -208,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("analysis", full, f"target < {TARGET_HOUR_S * hours:.0f} s, < {TARGET_PEAK_MB:.0f} MB"),
     ]
     print(f"recording: {path} ({args.minutes:g} min); {args.repeat} alternating runs, the median ratio's shown"
-          + (f"; analysis with the voice profile {args.me}" if args.me else ""))
+          + (f"; analysis with the voice profile {args.me}" if args.me else "")
+          + (f"; analysis told there are {args.speakers} speakers" if args.speakers else ""))
     print(f"{'pass':<9} {'work s':>8} {'process s':>10} {'RTF':>8} {'peak MB':>8}")
     for name, r, target in rows:
         print(
@@ -224,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = {
         "minutes": args.minutes,
         "voice_profile": str(args.me) if args.me else None,
+        "speakers_given": args.speakers,
         "floor": floor,
         "analysis": full,
         "ratio": ratio,

@@ -47,7 +47,7 @@ def test_viterbi_fast_loops_equal_the_numpy_loop(rng):
     from listenkit.diarization.resegment import _few_states, _many_states, _two_states
 
     for trial in range(200):
-        k = int(rng.integers(1, 5))
+        k = int(rng.integers(1, 17))  # up to FEW_STATES: six speakers' states go through the Python loop
         n = int(rng.integers(1, 200))
         # small integers make ties (lower state and staying win them); penalties include 0 and negative
         ll = rng.integers(-3, 3, size=(n, k)).astype(float) if trial % 2 else 3 * rng.normal(size=(n, k))
@@ -69,6 +69,29 @@ def test_gmm_separates_two_blobs(rng):
     # a single Gaussian fitted to N(0, 1) data: mean log-likelihood ~ -0.5 * d * (1 + log 2 pi)
     one = fit_gmm(rng.normal(0, 1, size=(5000, 3)), 1)
     assert one.score_samples(rng.normal(0, 1, size=(5000, 3))).mean() == pytest.approx(-1.5 * (1 + np.log(2 * np.pi)), abs=0.05)
+
+
+def test_score_matrix_is_each_models_log_density_by_hand(rng):
+    from scipy.stats import multivariate_normal
+
+    from listenkit.diarization.models import DiagGMM, score_matrix
+
+    # three models of 3, 1 and 2 components over 4 features: the smaller ones are padded inside
+    models = []
+    for k in (3, 1, 2):
+        w = rng.uniform(0.2, 1.0, size=k)
+        models.append(DiagGMM(w / w.sum(), rng.normal(0, 2, size=(k, 4)), rng.uniform(0.3, 2.0, size=(k, 4))))
+    x = rng.normal(0, 2, size=(5000, 4))  # more than one block of frames
+    x[0] = 40.0  # far from every component: the padding rows must not become its best
+    by_hand = np.stack([np.logaddexp.reduce([np.log(w) + multivariate_normal(m, np.diag(v)).logpdf(x)
+                                             for w, m, v in zip(g.weights, g.means, g.variances)], axis=0)
+                        for g in models], axis=1)
+    got = score_matrix(models, x)
+    assert got.shape == (5000, 3)
+    np.testing.assert_allclose(got, by_hand, rtol=1e-5, atol=2e-3)
+    for i, g in enumerate(models):
+        np.testing.assert_allclose(g.score_samples(x), got[:, i], rtol=1e-6)
+    assert score_matrix(models, x[:0]).shape == (0, 3)
 
 
 def test_gmm_is_deterministic(rng):

@@ -2,10 +2,17 @@
 
 A small EM implementation in float32 matrix form, written here instead of using scikit-learn's
 ``GaussianMixture`` because it is the hot path of the analysis: scoring a frame under all components
-is two matrix products (``x**2 @ (1/var).T`` and ``x @ (mean/var).T``), which measured 3x faster than
+is one matrix product of ``[x, x**2]`` with ``[mean/var, -1/(2 var)]``, which measured 3x faster than
 scikit-learn's float64 code on an hour of speech and needs no extra dependency.
 Models are trained on at most ``max_frames`` frames drawn evenly from a speaker's speech, which keeps
 training time flat however long the recording is.
+
+**Layout.** The hot loops hold the log-densities *component-major*: one row per component, one column
+per frame (``(k, n)``). The log-sum-exp over a frame's components is then a reduction over rows,
+which numpy does as whole-row vector operations; over a short last axis (``(n, k)``) it is a loop of
+16 elements per frame, and the reductions alone had taken longer than the matrix products. With
+every speaker's model scored in one product (:func:`score_matrix`), scoring an hour of speech under
+ten models (four speakers and their six pairs) measured 2.55 s before and 0.72 s after, one thread.
 """
 
 from __future__ import annotations
@@ -20,6 +27,10 @@ VAR_FLOOR = 1e-2
 #: floats, which made the matrix products of EM about 30x slower (measured); exp(-60) ~ 1e-26 is 0 here
 EXP_FLOOR = -60.0
 _LOG2PI = float(np.log(2.0 * np.pi))
+#: Frames per block when scoring (the block's log-densities stay in the processor's cache).
+_SCORE_BLOCK = 2048
+#: Log-density of the rows that pad a model with fewer components than others in :func:`score_matrix`.
+_PAD_LOGLIK = -1e30
 
 
 @dataclass
@@ -53,15 +64,7 @@ class DiagGMM:
 
     def score_samples(self, x: np.ndarray) -> np.ndarray:
         """Log-likelihood of each frame, nats, shape (n,)."""
-        if x.shape[0] == 0:
-            return np.zeros(0, dtype=np.float32)
-        out = np.empty(x.shape[0], dtype=np.float32)
-        step = 65536
-        for i in range(0, x.shape[0], step):
-            c = self.component_loglik(x[i : i + step])
-            m = c.max(axis=1)
-            out[i : i + step] = m + np.log(np.exp(np.maximum(c - m[:, None], EXP_FLOOR)).sum(axis=1))
-        return out
+        return score_matrix([self], x)[:, 0]
 
 
 def fit_gmm(x: np.ndarray, n_components: int, *, max_frames: int = 12000, iterations: int = 10) -> DiagGMM:
@@ -79,20 +82,25 @@ def fit_gmm(x: np.ndarray, n_components: int, *, max_frames: int = 12000, iterat
     n, d = x.shape
     k = int(max(1, min(n_components, n // 40)))
     var0 = np.maximum(x.var(axis=0), VAR_FLOOR)
-    means = _init_means(x, k)
-    gmm = DiagGMM(np.full(k, 1.0 / k), means, np.tile(var0, (k, 1)))
-    for _ in range(iterations if k > 1 else 1):
-        c = gmm.component_loglik(x)
-        c -= c.max(axis=1, keepdims=True)
-        r = np.exp(np.maximum(c, EXP_FLOOR))
-        r /= r.sum(axis=1, keepdims=True)
-        nk = r.sum(axis=0) + 1e-6
-        # einsum, not r.T @ x: OpenBLAS sgemm takes ~150x longer on this (k x n) @ (n x d) shape (measured)
-        means = np.einsum("nk,nd->kd", r, x) / nk[:, None]
-        var = np.einsum("nk,nd->kd", r, x * x) / nk[:, None] - means * means
-        gmm = DiagGMM((nk / n).astype(np.float64), means.astype(np.float64), np.maximum(var, VAR_FLOOR).astype(np.float64))
     if k == 1:
-        gmm = DiagGMM(np.ones(1), x.mean(axis=0, keepdims=True).astype(np.float64), var0[None, :].astype(np.float64))
+        return DiagGMM(np.ones(1), x.mean(axis=0, keepdims=True).astype(np.float64), var0[None, :].astype(np.float64))
+    gmm = DiagGMM(np.full(k, 1.0 / k), _init_means(x, k), np.tile(var0, (k, 1)))
+    xx = np.hstack([x, x * x])  # (n, 2d): one product gives the log-densities, one the sufficient statistics
+    for _ in range(iterations):
+        weights, const = _stacked_terms([gmm])
+        r = weights @ xx.T  # (k, n) log-densities, component-major (see the module's notes)
+        r += const[:, None]
+        r -= r.max(axis=0)
+        np.maximum(r, EXP_FLOOR, out=r)
+        np.exp(r, out=r)
+        r /= r.sum(axis=0)
+        nk = r.sum(axis=1) + 1e-6
+        # the denormal-free responsibilities keep this (k x n) @ (n x 2d) product fast (with exp() of
+        # unclipped log-ratios it had taken ~150x longer, measured)
+        stats = (r @ xx) / nk[:, None]
+        means = stats[:, :d]
+        var = stats[:, d:] - means * means
+        gmm = DiagGMM((nk / n).astype(np.float64), means.astype(np.float64), np.maximum(var, VAR_FLOOR).astype(np.float64))
     return gmm
 
 
@@ -115,8 +123,48 @@ def score(gmm: DiagGMM, x: np.ndarray) -> np.ndarray:
 
 
 def score_matrix(models: list[DiagGMM], x: np.ndarray) -> np.ndarray:
-    """Log-likelihood of each frame under each model, shape (n, len(models))."""
+    """Log-likelihood of each frame under each model, nats, shape (n, len(models)).
+
+    All models are scored in one matrix product per block of frames, component-major (see the
+    module's notes).
+    """
+    x = np.asarray(x, dtype=np.float32)
     out = np.empty((x.shape[0], len(models)), dtype=np.float32)
-    for k, m in enumerate(models):
-        out[:, k] = m.score_samples(x)
+    if x.shape[0] == 0 or not models:
+        return out
+    k = max(len(m.weights) for m in models)
+    weights, const = _stacked_terms(models, interleave=True)
+    for i in range(0, x.shape[0], _SCORE_BLOCK):
+        xb = x[i : i + _SCORE_BLOCK]
+        c = weights @ np.hstack([xb, xb * xb]).T
+        c += const[:, None]
+        c = c.reshape(k, len(models), xb.shape[0])
+        peak = c.max(axis=0)
+        c -= peak
+        np.maximum(c, EXP_FLOOR, out=c)
+        np.exp(c, out=c)
+        out[i : i + _SCORE_BLOCK] = (peak + np.log(c.sum(axis=0))).T
     return out
+
+
+def _stacked_terms(models: list[DiagGMM], *, interleave: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The models' components as rows of one matrix: ``[mean/var, -1/(2 var)]`` (float32) and the
+    constant part of each component's log-density; the product of the first with ``[x, x**2]`` plus
+    the second is ``log(weight * N(x))``.
+
+    Rows go model by model or, with ``interleave``, component by component (row ``c * m + j`` is
+    component ``c`` of model ``j``); models with fewer components are then padded with rows whose
+    log-density is :data:`_PAD_LOGLIK` (always under :data:`EXP_FLOOR` of the frame's best
+    component, so a frame's score does not change).
+    """
+    terms = [m._terms() for m in models]
+    k = max(len(c) for _, _, c in terms)
+    d2 = 2 * terms[0][0].shape[1]
+    weights = np.zeros((len(models), k, d2), dtype=np.float32)
+    const = np.full((len(models), k), _PAD_LOGLIK, dtype=np.float32)
+    for j, (prec, mp, c) in enumerate(terms):
+        weights[j, : len(c)] = np.hstack([mp, -0.5 * prec])
+        const[j, : len(c)] = c
+    if interleave:
+        weights, const = weights.transpose(1, 0, 2), const.T
+    return np.ascontiguousarray(weights.reshape(-1, d2)), np.ascontiguousarray(const.reshape(-1))

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Up to this many states the plain-Python loop is used (:func:`viterbi`'s notes).
+FEW_STATES = 16
+
 
 def viterbi(loglik: np.ndarray, switch_penalty: np.ndarray | float, *, state_penalty: np.ndarray | None = None) -> np.ndarray:
     """Most likely state sequence when every change of state costs ``switch_penalty``.
@@ -30,9 +33,11 @@ def viterbi(loglik: np.ndarray, switch_penalty: np.ndarray | float, *, state_pen
     -----
     With one switch cost for every pair of states, the best score of state ``s`` at frame ``t`` is
     ``ll[t, s] + max(best[t-1, s], max(best[t-1]) - switch_penalty[t])``: staying, or coming from the
-    best state. The loop over frames is plain Python on Python floats (faster than numpy for a few
-    states); two states, the common case, have their own loop (about 5x faster again). Ties go to the
-    lower state and to staying. Every path gives the same result as the numpy loop used for many states.
+    best state. The loop over frames is plain Python on Python floats: for up to :data:`FEW_STATES`
+    states that is faster than one numpy step per frame (100 000 steps of 10 states, four speakers and
+    their six pairs: 0.84 s against 1.46 s; at 21 states, six speakers and their pairs, numpy is
+    ahead, measured); two states, the common case, have their own loop (about 5x faster again). Ties
+    go to the lower state and to staying. Every path gives the same result as the numpy loop.
     """
     ll = np.asarray(loglik, dtype=np.float64)
     n, k = ll.shape
@@ -43,7 +48,7 @@ def viterbi(loglik: np.ndarray, switch_penalty: np.ndarray | float, *, state_pen
     pen = np.broadcast_to(np.asarray(switch_penalty, dtype=np.float64), (n,))
     if k == 2:
         return _two_states(ll, pen)
-    if k <= 4:
+    if k <= FEW_STATES:
         return _few_states(ll, pen)
     return _many_states(ll, pen)
 
