@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from listenkit.diarization import _without_faint_noise
 from listenkit.diarization.faint_noise import drop_doubtful_extra, drop_faint_noise, energy_db, flatness
@@ -174,3 +175,20 @@ def test_doubtful_stretches_only_the_looser_level_heard_go():
     # voiced, and not 16 dB under)
     expected[550:600, 0] = False
     assert np.array_equal(_without_faint_noise(act, rows, DEFAULT_PARAMS, strict), expected)
+
+
+def test_run_statistics_equal_numpy_per_run():
+    from listenkit.diarization.faint_noise import _run_statistics
+
+    rng = np.random.default_rng(3)
+    energy = (rng.normal(-40, 8, size=5000)).astype(np.float32)
+    flat = rng.random(5000).astype(np.float32)
+    # runs of odd and even lengths, a single frame, gaps between them
+    starts = np.array([0, 7, 8, 100, 1000, 4990])
+    ends = np.array([5, 8, 20, 400, 1002, 5000])
+    level, flatness, spread = _run_statistics(energy, flat, starts, ends)
+    for i, (a, b) in enumerate(zip(starts, ends)):
+        assert level[i] == np.median(energy[a:b])
+        assert flatness[i] == np.median(flat[a:b])
+        assert spread[i] == pytest.approx(float(np.std(energy[a:b].astype(np.float64))), abs=1e-9)
+    assert spread[1] == 0.0  # one frame: no spread

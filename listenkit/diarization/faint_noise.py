@@ -178,8 +178,31 @@ def _drop_stretches(activity: np.ndarray, log_mel: np.ndarray,
             continue
         reference = float(np.median(energy[col]))
         edges = np.diff(np.concatenate(([0], col.astype(np.int8), [0])))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-            if goes(int(a), int(b), float(np.median(energy[a:b])), float(np.median(flat[a:b])),
-                    float(np.std(energy[a:b])), reference):
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        level, flatness, spread = _run_statistics(energy, flat, starts, ends)
+        for a, b, e, f, sd in zip(starts.tolist(), ends.tolist(), level.tolist(), flatness.tolist(), spread.tolist()):
+            if goes(a, b, e, f, sd, reference):
                 out[a:b, k] = False
     return out
+
+
+def _run_statistics(energy: np.ndarray, flat: np.ndarray, starts: np.ndarray,
+                    ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median energy, median flatness and energy spread (standard deviation) of each run
+    ``[starts[i], ends[i])``, all runs at once (an hour holds thousands; one numpy call each had
+    cost ~0.7 s of the analysis). The medians are numpy's (the mean of the two middle values of
+    an even run); the spread is computed in float64 from each run's own mean."""
+    lengths = ends - starts
+    run = np.repeat(np.arange(starts.size), lengths)
+    frames = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+    first = np.cumsum(lengths) - lengths
+    lower, upper = first + (lengths - 1) // 2, first + lengths // 2
+
+    def medians(values: np.ndarray) -> np.ndarray:
+        ordered = values[frames][np.lexsort((values[frames], run))]
+        return (ordered[lower] + ordered[upper]) / 2
+
+    e = energy[frames].astype(np.float64)
+    mean = np.add.reduceat(e, first) / lengths
+    spread = np.sqrt(np.add.reduceat((e - np.repeat(mean, lengths)) ** 2, first) / lengths)
+    return medians(energy), medians(flat), spread
