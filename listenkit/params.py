@@ -45,7 +45,7 @@ class AnalysisParams:
     speaker_distance: float = _p(5.0, 1.0, 15.0, "distance of two clusters' centroids in the speaker projection above which they are two people")
     third_speaker_distance: float = _p(6.0, 1.0, 15.0, "the same for a third person (two is the common case: more needs clearer evidence)")
     third_speaker_held_out: float = _p(6.0, 0.0, 99.0, "... or, between the two distances, a held-out distance of the two sides this large, nats/frame")
-    single_voice_distance: float = _p(4.0, 0.0, 20.0, "held-out distance of the 2-cluster cut below which the recording is one voice, nats/frame")
+    single_voice_distance: float = _p(3.5, 0.0, 20.0, "held-out distance of the 2-cluster cut below which the recording is one voice, nats/frame")
     single_voice_distance_narrowband: float = _p(1.5, 0.0, 20.0, "the same for telephone-band recordings (fewer bands: voices lie closer), nats/frame")
     min_speaker_s: float = _p(6.0, 0.0, 30.0, "a cluster with less speech than this is not counted as a person and is merged into its nearest, s")
     min_speaker_fraction: float = _p(0.2, 0.0, 0.5, "... or less than this fraction of the clustered speech (short recordings)")

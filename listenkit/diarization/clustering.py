@@ -22,10 +22,8 @@ Method (chosen by measurement on simulated dev conversations, see ``calibration/
 * **One voice or more:** the two-cluster cut is checked on held-out frames: a GMM per half, trained on
   every other window, scores the other windows; ``d = (LL_own - LL_other)`` summed over both halves,
   in nats per frame. One voice split in two gave d = 1.4-3.1 (dev voices, dry and in rooms), two
-  voices 7.4-27 on the two-person dev conversations, so below ``single_voice_distance`` the
-  recording is one voice: 3.5 at first, 4.0 since the eighteenth session (monologues of dev voices
-  kept whole 42 -> 54 %, no dev conversation of two or more voices changed; 5 lost two-person
-  talks). Telephone band leaves fewer bands to tell voices by: one voice gave
+  voices 7.4-27 on the two-person dev conversations, so below ``single_voice_distance`` (3.5) the
+  recording is one voice. Telephone band leaves fewer bands to tell voices by: one voice gave
   0.3-2.8, two voices 1.7-2.0 in three of ~20 telephone-band dev conversations and 4+ in the rest,
   the real two-person phone call 3.4. A phone call on a speaker almost always holds two people, so
   ``single_voice_distance_narrowband`` is 1.5: three of those six one-voice recordings come out as two
