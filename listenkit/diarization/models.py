@@ -95,8 +95,8 @@ def fit_gmm(x: np.ndarray, n_components: int, *, max_frames: int = 12000, iterat
         np.exp(r, out=r)
         r /= r.sum(axis=0)
         nk = r.sum(axis=1) + 1e-6
-        # the denormal-free responsibilities keep this (k x n) @ (n x 2d) product fast (with exp() of
-        # unclipped log-ratios it had taken ~150x longer, measured)
+        # a plain product: 0.46 ms against einsum's 2.95 ms for 12 000 frames (an earlier note had
+        # OpenBLAS ~150x slower on this shape; not reproduced with OpenBLAS 0.3.31, denormals included)
         stats = (r @ xx) / nk[:, None]
         means = stats[:, :d]
         var = stats[:, d:] - means * means
