@@ -192,3 +192,4 @@ def test_run_statistics_equal_numpy_per_run():
         assert flatness[i] == np.median(flat[a:b])
         assert spread[i] == pytest.approx(float(np.std(energy[a:b].astype(np.float64))), abs=1e-9)
     assert spread[1] == 0.0  # one frame: no spread
+    assert all(v.size == 0 for v in _run_statistics(energy, flat, starts[:0], ends[:0]))

@@ -193,6 +193,8 @@ def _run_statistics(energy: np.ndarray, flat: np.ndarray, starts: np.ndarray,
     cost ~0.7 s of the analysis). The medians are numpy's (the mean of the two middle values of
     an even run); the spread is computed in float64 from each run's own mean."""
     lengths = ends - starts
+    if lengths.size == 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros(0)
     run = np.repeat(np.arange(starts.size), lengths)
     frames = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
     first = np.cumsum(lengths) - lengths

@@ -153,9 +153,9 @@ def _stacked_terms(models: list[DiagGMM], *, interleave: bool = False) -> tuple[
     the second is ``log(weight * N(x))``.
 
     Rows go model by model or, with ``interleave``, component by component (row ``c * m + j`` is
-    component ``c`` of model ``j``); models with fewer components are then padded with rows whose
-    log-density is :data:`_PAD_LOGLIK` (always under :data:`EXP_FLOOR` of the frame's best
-    component, so a frame's score does not change).
+    component ``c`` of model ``j``). Models with fewer components than the largest are padded with
+    rows whose log-density is :data:`_PAD_LOGLIK` (always under :data:`EXP_FLOOR` of the frame's
+    best component, so a frame's score does not change).
     """
     terms = [m._terms() for m in models]
     k = max(len(c) for _, _, c in terms)
