@@ -133,7 +133,7 @@ def score_matrix(models: list[DiagGMM], x: np.ndarray) -> np.ndarray:
     if x.shape[0] == 0 or not models:
         return out
     k = max(len(m.weights) for m in models)
-    weights, const = _stacked_terms(models, interleave=True)
+    weights, const = _stacked_terms(models)
     for i in range(0, x.shape[0], _SCORE_BLOCK):
         xb = x[i : i + _SCORE_BLOCK]
         c = weights @ np.hstack([xb, xb * xb]).T
@@ -147,13 +147,13 @@ def score_matrix(models: list[DiagGMM], x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _stacked_terms(models: list[DiagGMM], *, interleave: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _stacked_terms(models: list[DiagGMM]) -> tuple[np.ndarray, np.ndarray]:
     """The models' components as rows of one matrix: ``[mean/var, -1/(2 var)]`` (float32) and the
     constant part of each component's log-density; the product of the first with ``[x, x**2]`` plus
     the second is ``log(weight * N(x))``.
 
-    Rows go model by model or, with ``interleave``, component by component (row ``c * m + j`` is
-    component ``c`` of model ``j``). Models with fewer components than the largest are padded with
+    Rows go component by component (row ``c * m + j`` is component ``c`` of model ``j``; for one
+    model, row ``c`` is its component ``c``). Models with fewer components than the largest are padded with
     rows whose log-density is :data:`_PAD_LOGLIK` (always under :data:`EXP_FLOOR` of the frame's
     best component, so a frame's score does not change).
     """
@@ -165,6 +165,5 @@ def _stacked_terms(models: list[DiagGMM], *, interleave: bool = False) -> tuple[
     for j, (prec, mp, c) in enumerate(terms):
         weights[j, : len(c)] = np.hstack([mp, -0.5 * prec])
         const[j, : len(c)] = c
-    if interleave:
-        weights, const = weights.transpose(1, 0, 2), const.T
+    weights, const = weights.transpose(1, 0, 2), const.T
     return np.ascontiguousarray(weights.reshape(-1, d2)), np.ascontiguousarray(const.reshape(-1))
