@@ -86,7 +86,12 @@ fourteenth session, supervectors in the wideband projection, the noise clips' fa
   dev, seeds 1+2, 48 + 48                   100 % / 100 %     100 / 97.9    1.000 / 0.926
                                                   (95.8 %)        (97.9)         (0.922)
   test, seed 12, 24 + 24 (fresh, seen once) 95.8 % / 95.8 %   87.5 / 79.2   0.980 / 0.947
+nineteenth session, the analysis of the seventeenth (d3361fd; pipeline):
+  test, seed 18, 24 + 24 (fresh, seen once) 95.8 % / 100 %    91.7 / 91.7   0.981 / 0.962
+  test, seeds 3-18, 384 + 384               98.7 % / 96.6 %   88.5 / 89.1   0.994 / 0.953
 =========================================  ================  ============  ===============
+
+Each session's figures and the commands behind them are in calibration/README.md (*Results*).
 
 (oracle / pipeline.) Since the sixth session the cache also holds both voice-detector levels, and
 the pipeline figures re-run the diarization with the profile taking part, as the product does
