@@ -195,9 +195,9 @@ def _run_statistics(energy: np.ndarray, flat: np.ndarray, starts: np.ndarray,
     lengths = ends - starts
     if lengths.size == 0:
         return np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros(0)
+    first = np.cumsum(lengths) - lengths  # each run's first position in the concatenated runs
     run = np.repeat(np.arange(starts.size), lengths)
-    frames = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
-    first = np.cumsum(lengths) - lengths
+    frames = np.arange(int(lengths.sum())) - np.repeat(first - starts, lengths)
     lower, upper = first + (lengths - 1) // 2, first + lengths // 2
 
     def medians(values: np.ndarray) -> np.ndarray:
