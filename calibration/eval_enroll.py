@@ -20,7 +20,8 @@ test = 1998, 533 by the fixed split of :mod:`calibration.voices`) and every fold
 Each conversation goes through listenkit's own front end and diarization once; the frames, the speaker
 activity found and the reference are cached in ``--out`` (rerun to re-score, e.g. after tuning).
 Then :class:`listenkit.profile.VoiceProfile` is made from the take (the take checks are recorded, not
-enforced) and :meth:`~listenkit.profile.VoiceProfile.match` labels one speaker "you" or none. The same
+enforced) and :meth:`~listenkit.profile.VoiceProfile.match` labels one speaker "you" or none (the stored
+``scores`` are its :meth:`~listenkit.profile.VoiceProfile.match_scores`). The same
 matching is also scored on the reference speaker activity ("oracle" diarization) to separate the
 matcher's errors from the diarization's.
 
@@ -143,7 +144,7 @@ ENROLL_SPEECH_S = 24.0
 MIN_USER_SHARE = 0.15
 SPLIT_CODE = {"dev": 11, "test": 12}
 
-Matcher = Callable[[dict[str, np.ndarray]], Any]  # enrollment cache -> object with .match(log_mel, activity)
+Matcher = Callable[[dict[str, np.ndarray]], Any]  # cache -> object with .scores and .match_scores(log_mel, activity)
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ def score_case(path: Path, make_matcher: Matcher) -> dict[str, Any]:
             act = diarize(log_mel, z[f"{key}_speech"], loose_speech=z[f"{key}_loose"], voice=matcher).activity
         out: dict[str, Any] = {"info": json.loads(str(z[f"{key}_info"])), "n_found": int(act.shape[1])}
         for mode, a in (("pipeline", act), ("unguided", unguided), ("oracle", ref)):
-            scores = matcher.scores(log_mel, a).tolist() if a.shape[1] else []
+            scores = matcher.match_scores(log_mel, a).tolist() if a.shape[1] else []
             col = _columns(a, ref, key == "present")
             out[mode] = {"scores": scores, **col}
         res[key] = out

@@ -546,6 +546,11 @@ CALIBRATE_SHOW = (
     "  room noise floor {noise_db:.0f} dBFS; format version {version}\n"
     "  It holds only numbers that describe your voice, no audio."
 )
+#: added to CALIBRATE_SHOW for a profile of format version 1 (made before the take's mean cepstra were kept)
+CALIBRATE_SHOW_OLD_FORMAT = (
+    "  It was made by an earlier listenkit: making it again ('listenkit calibrate') tells your voice "
+    "from voices like it more surely."
+)
 CALIBRATE_NONE_STORED = "No voice profile is stored. Make one with 'listenkit calibrate'."
 CALIBRATE_DELETED = "Deleted the voice profile {path}."
 CALIBRATE_NOTHING_TO_DELETE = "There is no voice profile to delete."

@@ -231,7 +231,17 @@ def test_calibrate_from_file_show_delete(tmp_path, good_take, capsys):
     assert json.load(open(stored))["format"] == "listenkit.voice-profile"
     capsys.readouterr()
     assert main(["calibrate", "--show"]) == 0
-    assert "voice-profile.json" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "voice-profile.json" in out and "format version 2" in out and "earlier listenkit" not in out
+    # a profile of format version 1 (no mean cepstra) still works; --show suggests making it again
+    data = json.load(open(stored))
+    data["version"] = 1
+    del data["model"]["mean_cepstra"]
+    with open(stored, "w") as f:
+        json.dump(data, f)
+    assert main(["calibrate", "--show"]) == 0
+    out = capsys.readouterr().out
+    assert "format version 1" in out and "earlier listenkit" in out
     assert main(["calibrate", "--delete"]) == 0
     assert not os.path.exists(stored)
     assert main(["calibrate", "--delete"]) == 0

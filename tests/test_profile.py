@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -26,7 +27,7 @@ from listenkit.profile import (
     stored_profile,
 )
 from listenkit.sources import ArraySource
-from listenkit.voicemodel import load_backgrounds
+from listenkit.voicemodel import band_cepstra, load_backgrounds
 
 SR = 16000
 
@@ -58,8 +59,11 @@ def test_round_trip_keeps_everything_and_is_private(profile, tmp_path):
         np.testing.assert_allclose(back.means[band], means, atol=1e-6)
     assert (back.noise_floor_db, back.speech_s) == pytest.approx((profile.noise_floor_db, profile.speech_s), abs=0.01)
     data = json.loads(path.read_text())
-    assert data["format"] == PROFILE_FORMAT and data["version"] == PROFILE_VERSION
+    assert data["format"] == PROFILE_FORMAT and data["version"] == PROFILE_VERSION == 2
     assert set(data["model"]["means"]) == {"wide", "narrow"}
+    assert [len(data["model"]["mean_cepstra"][band]) for band in ("wide", "narrow")] == [24, 22]
+    for band, c in profile.mean_cepstra.items():
+        np.testing.assert_allclose(back.mean_cepstra[band], c, atol=1e-6)
 
 
 def test_default_place_is_the_data_folder(profile):
@@ -74,6 +78,8 @@ def test_file_holds_numbers_only_no_audio(profile, tmp_path):
     data = json.loads(profile.save(tmp_path / "p.json").read_text())
     numbers = sum(np.asarray(m).size for m in data["model"]["means"].values())
     assert numbers == 64 * (48 + 44)
+    # and the take's average spectrum as 24 + 22 cepstral coefficients
+    assert sum(len(c) for c in data["model"]["mean_cepstra"].values()) == 24 + 22
 
 
 def _write(tmp_path: Path, content: bytes | str, name: str = "p.json") -> Path:
@@ -90,7 +96,14 @@ def _damaged_variants(good: dict) -> dict[str, dict]:
     short = json.loads(json.dumps(good))
     short["model"]["means"]["wide"] = short["model"]["means"]["wide"][:5]
     text_floor = dict(good, noise_floor_db="loud")
-    return {"newer": newer, "no_model": no_model, "nan": nan, "short": short, "text_floor": text_floor}
+    no_cepstra = json.loads(json.dumps(good))  # version 2 needs them
+    del no_cepstra["model"]["mean_cepstra"]
+    nan_cepstra = json.loads(json.dumps(good))
+    nan_cepstra["model"]["mean_cepstra"]["narrow"][3] = float("nan")
+    short_cepstra = json.loads(json.dumps(good))
+    short_cepstra["model"]["mean_cepstra"]["wide"] = short_cepstra["model"]["mean_cepstra"]["wide"][:12]
+    return {"newer": newer, "no_model": no_model, "nan": nan, "short": short, "text_floor": text_floor,
+            "no_cepstra": no_cepstra, "nan_cepstra": nan_cepstra, "short_cepstra": short_cepstra}
 
 
 @pytest.mark.parametrize("case, expected", [
@@ -99,6 +112,9 @@ def _damaged_variants(good: dict) -> dict[str, dict]:
     ("nan", "damaged"),
     ("short", "damaged"),
     ("text_floor", "damaged"),
+    ("no_cepstra", "damaged"),
+    ("nan_cepstra", "damaged"),
+    ("short_cepstra", "damaged"),
 ])
 def test_damaged_profiles_give_one_clear_line(profile, tmp_path, case, expected):
     good = json.loads(profile.save(tmp_path / "good.json").read_text())
@@ -108,6 +124,20 @@ def test_damaged_profiles_give_one_clear_line(profile, tmp_path, case, expected)
         VoiceProfile.load(path)
     message = str(err.value)
     assert message.startswith(f"{path}: ") and expected in message and "\n" not in message
+
+
+def test_version_1_profile_is_read_and_matched_by_its_own_rule(profile, tmp_path, low_high):
+    """A profile saved before the mean cepstra (format version 1) still works: its match score is the
+    likelihood score less 1.0, so the threshold says "you" where version 1 did (above 3.5)."""
+    data = json.loads(profile.save(tmp_path / "v2.json").read_text())
+    del data["model"]["mean_cepstra"]
+    data["version"] = 1
+    old = VoiceProfile.load(_write(tmp_path, json.dumps(data), "v1.json"))
+    assert old.mean_cepstra is None and old.to_dict()["version"] == 1
+    log_mel, speech = _frames(low_high[0])
+    act = _reference_activity(low_high[1], log_mel.shape[0]) & speech[:, None]
+    np.testing.assert_allclose(old.match_scores(log_mel, act), old.scores(log_mel, act) - 1.0)
+    assert ABSENT_THRESHOLD + 1.0 == 3.5 and old.match(log_mel, act) == 0
 
 
 def test_truncated_profile_is_damaged(profile, tmp_path):
@@ -215,10 +245,21 @@ def test_match_finds_the_enrolled_voice_and_scores_are_invariant(profile, low_hi
     np.testing.assert_allclose(profile.scores(log_mel, act[:, ::-1]), scores[::-1])
     # nor the recording level (+12 dB is +2.76 in natural-log power): per-voice normalisation
     np.testing.assert_allclose(profile.scores(log_mel + 2.76, act), scores, atol=1e-2)
+    # the match score: the likelihood score less the mean-cepstrum distance to the take, itself blind
+    # to the level; by hand: a take whose mean cepstrum were the speaker's own plus 0.5 in every
+    # coefficient lies 0.5 away
+    match = profile.match_scores(log_mel, act)
+    assert match[0] > ABSENT_THRESHOLD and np.all(match < scores)
+    np.testing.assert_allclose(profile.match_scores(log_mel + 2.76, act), match, atol=1e-2)
+    band = bandwidth(log_mel, act.any(axis=1))
+    alone = act & (act.sum(axis=1, keepdims=True) == 1)
+    own = band_cepstra(log_mel, band)[0][alone[:, 0]].mean(axis=0)
+    shifted = dataclasses.replace(profile, mean_cepstra={**profile.mean_cepstra, band: own + 0.5})
+    assert shifted.match_scores(log_mel, act)[0] == pytest.approx(scores[0] - 0.5, abs=1e-4)
     # a speaker with too little speech is not scored, and no speakers means nobody
     tiny = act.copy()
     tiny[200:, 1] = False
-    assert profile.scores(log_mel, tiny)[1] == -np.inf
+    assert profile.scores(log_mel, tiny)[1] == -np.inf and profile.match_scores(log_mel, tiny)[1] == -np.inf
     assert profile.match(log_mel, np.zeros((log_mel.shape[0], 0), bool)) is None
 
 

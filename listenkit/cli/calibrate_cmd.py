@@ -63,9 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _describe(profile) -> str:
-    return wording.CALIBRATE_SHOW.format(
+    text = wording.CALIBRATE_SHOW.format(
         path=profile.path, created=profile.created, speech_s=profile.speech_s, level_db=profile.speech_level_db,
         noise_db=profile.noise_floor_db, version=profile.to_dict()["version"])
+    if profile.mean_cepstra is None:
+        text += "\n" + wording.CALIBRATE_SHOW_OLD_FORMAT
+    return text
 
 
 def _show(path: str | None, console) -> int:
