@@ -14,7 +14,9 @@ test = 1998, 533 by the fixed split of :mod:`calibration.voices`) and every fold
 - the **present** conversation is simulated with :mod:`calibration.simulate`'s turn builder and
   renderer from the voice's *other* utterances and 1-3 other voices of the same split: the user near
   the microphone and dry, the others reverberant, background noise at 10-30 dB SNR, transients, level
-  drift, one file in five telephone band;
+  drift, one file in five telephone band; the user holds at least :data:`MIN_USER_SHARE` of the talk
+  (since the twentieth session the turns are drawn again when the realised share falls short: before,
+  only the drawn share was held to it, and a short group talk could leave the user 3-6 %);
 - the **absent** conversation is drawn the same way without the user (someone else sits near).
 
 Each conversation goes through listenkit's own front end and diarization once; the frames, the speaker
@@ -142,6 +144,8 @@ RICH = "librispeech-test-other"
 UBM_COMPONENTS = 64
 ENROLL_SPEECH_S = 24.0
 MIN_USER_SHARE = 0.15
+#: Turn-takings drawn at most for a present conversation until the user holds MIN_USER_SHARE of the talk.
+MAX_TURN_DRAWS = 20
 SPLIT_CODE = {"dev": 11, "test": 12}
 
 Matcher = Callable[[dict[str, np.ndarray]], Any]  # cache -> object with .scores and .match_scores(log_mel, activity)
@@ -229,16 +233,30 @@ def render_conversation(case: Case, user_voice: Voice | None, pool: list[Voice],
         shares[0], shares[j] = shares[j], shares[0]
     phrases = [load_phrases(v) for v in voices]
     units = [short_units(p) for p in phrases]
-    builder = TurnBuilder(rng, phrases, units, shares, Style(), bc_rate=rng.uniform(0.3, 1.6),
-                          liveliness=rng.uniform(0.3, 2.0))
-    placements = builder.build(rng.uniform(60.0, 120.0))
     labels = [v.id for v in voices]
-    segments = reference_segments(placements, labels)
+    # the turns follow the drawn shares only on average: a short group talk can leave the user a few
+    # words (3-6 % of the talk). Such turns are drawn again, so that the user's *realised* share is
+    # MIN_USER_SHARE or more; a talk that already has it is built exactly as before
+    for _ in range(MAX_TURN_DRAWS):
+        builder = TurnBuilder(rng, phrases, units, shares, Style(), bc_rate=rng.uniform(0.3, 1.6),
+                              liveliness=rng.uniform(0.3, 2.0))
+        placements = builder.build(rng.uniform(60.0, 120.0))
+        segments = reference_segments(placements, labels)
+        if user_voice is None or talk_share(segments, labels[0]) >= MIN_USER_SHARE:
+            break
     tel = bool(rng.random() < 0.2)
     audio, sr, info = render(rng, placements, n, corpus, user=0, tail_s=rng.uniform(0.5, 2.0),
                              telephone_band=tel, segments=segments)
     info.update(voices=labels, telephone=tel)
     return audio, sr, segments, info
+
+
+def talk_share(segments, label: str) -> float:
+    """``label``'s share of the talk time of reference ``segments`` (each speaker's talkspurts do not
+    overlap one another, as :func:`calibration.simulate.reference_segments` makes them)."""
+    total = sum(g.end - g.start for g in segments)
+    own = sum(g.end - g.start for g in segments if g.speaker == label)
+    return own / total if total > 0 else 0.0
 
 
 def reference_activity(segments, labels: list[str], n_frames: int) -> np.ndarray:

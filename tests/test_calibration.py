@@ -427,6 +427,35 @@ def test_enrollment_time_accuracy_by_hand():
     assert nobody["time_acc"] == pytest.approx(0.4) and nobody["time_acc_found"] == pytest.approx(1 - 5 / 9)
 
 
+def test_talk_share_by_hand():
+    from calibration.eval_enroll import talk_share
+
+    # user 0-2 s and 5-6 s (3 s), other 1.5-5 s (3.5 s), third 6-9.5 s: 3 / 10 of the talk time
+    segs = [Segment(0.0, 2.0, "u"), Segment(1.5, 5.0, "o"), Segment(5.0, 6.0, "u"), Segment(6.0, 9.5, "t")]
+    assert talk_share(segs, "u") == pytest.approx(0.3)
+    assert talk_share(segs, "nobody") == 0.0
+    assert talk_share([], "u") == 0.0
+
+
+def test_enrollment_present_talk_gives_the_user_their_share(corpus, monkeypatch):
+    """A present conversation whose first turn-taking left the user about 6 % of the talk (dev seed 1,
+    ls-2414, fold 1) has its turns drawn again until the user holds MIN_USER_SHARE of it."""
+    from calibration import eval_enroll as ee
+
+    monkeypatch.setattr(ee, "render", lambda *a, **k: (np.zeros(16, np.float32), SR, {"snr_db": 20.0}))
+    cases, pool = ee.cases_for(corpus, "dev", 8, 1)
+    case = next(c for c in cases if c.name == "ls-2414-f01")
+    user = ee._subset(case.target, ee.split_files(case)[1])
+
+    def user_share() -> float:
+        _, _, segments, info = ee.render_conversation(case, user, pool, corpus, 2)
+        return ee.talk_share(segments, info["voices"][0])
+
+    assert user_share() >= ee.MIN_USER_SHARE
+    monkeypatch.setattr(ee, "MAX_TURN_DRAWS", 1)  # the first draw alone
+    assert user_share() < 0.1
+
+
 def test_bench_reports_the_median_pair():
     from calibration.bench import _median_index
 
