@@ -92,6 +92,9 @@ fourteenth session, supervectors in the wideband projection, the noise clips' fa
 nineteenth session, the analysis of the seventeenth (d3361fd; pipeline):
   test, seed 18, 24 + 24 (fresh, seen once) 95.8 % / 100 %    91.7 / 91.7   0.981 / 0.962
   test, seeds 3-18, 384 + 384               98.7 % / 96.6 %   88.5 / 89.1   0.994 / 0.953
+twentieth session, the match score adds the mean cepstrum; present talks give the user >= 15 %:
+  test, seed 19, 24 + 24 (fresh, seen once) 100 % / 100 %     100 / 95.8    1.000 / 0.967
+  test, seeds 3-18, 384 + 384               99.5 % / 99.0 %   91.9 / 92.2   0.997 / 0.958
 =========================================  ================  ============  ===============
 
 Each session's figures and the commands behind them are in calibration/README.md (*Results*).

@@ -64,7 +64,8 @@ MEAN_CEPSTRUM_WEIGHT = 1.0
 V1_SCORE_OFFSET = 1.0
 #: Largest profile file read, bytes (a real one is about 100 kB).
 MAX_FILE_BYTES = 4_000_000
-FEATURE_DESCRIPTION = f"mfcc c1-c{N_CEPS} + deltas per band (wide, telephone), per-voice mean and variance normalised"
+FEATURE_DESCRIPTION = (f"mfcc c1-c{N_CEPS} + deltas per band (wide, telephone), per-voice mean and variance normalised; "
+                       "the take's mean mfcc per band")
 
 
 @dataclass
