@@ -64,8 +64,10 @@ MEAN_CEPSTRUM_WEIGHT = 1.0
 V1_SCORE_OFFSET = 1.0
 #: Largest profile file read, bytes (a real one is about 100 kB).
 MAX_FILE_BYTES = 4_000_000
-FEATURE_DESCRIPTION = (f"mfcc c1-c{N_CEPS} + deltas per band (wide, telephone), per-voice mean and variance normalised; "
-                       "the take's mean mfcc per band")
+#: What a version-1 profile describes (its ``features`` entry).
+FEATURE_DESCRIPTION_V1 = f"mfcc c1-c{N_CEPS} + deltas per band (wide, telephone), per-voice mean and variance normalised"
+#: What a profile of the current version describes.
+FEATURE_DESCRIPTION = f"{FEATURE_DESCRIPTION_V1}; the take's mean mfcc per band"
 
 
 @dataclass
@@ -257,7 +259,7 @@ class VoiceProfile:
             "format": PROFILE_FORMAT,
             "version": PROFILE_VERSION if self.mean_cepstra is not None else 1,
             "created": self.created,
-            "features": FEATURE_DESCRIPTION,
+            "features": FEATURE_DESCRIPTION if self.mean_cepstra is not None else FEATURE_DESCRIPTION_V1,
             "speech_s": round(float(self.speech_s), 2),
             "speech_level_db": round(float(self.speech_level_db), 2),
             "noise_floor_db": round(float(self.noise_floor_db), 2),

@@ -134,6 +134,7 @@ def test_version_1_profile_is_read_and_matched_by_its_own_rule(profile, tmp_path
     data["version"] = 1
     old = VoiceProfile.load(_write(tmp_path, json.dumps(data), "v1.json"))
     assert old.mean_cepstra is None and old.to_dict()["version"] == 1
+    assert "mean mfcc" not in old.to_dict()["features"] and "mean mfcc" in profile.to_dict()["features"]
     log_mel, speech = _frames(low_high[0])
     act = _reference_activity(low_high[1], log_mel.shape[0]) & speech[:, None]
     np.testing.assert_allclose(old.match_scores(log_mel, act), old.scores(log_mel, act) - 1.0)
