@@ -207,18 +207,17 @@ class VoiceProfile:
         alone = activity & (activity.sum(axis=1, keepdims=True) == 1)
         band = bandwidth(log_mel, activity.any(axis=1))
         background = load_backgrounds()[band]
+        take = self.mean_cepstra[band] if with_distances and self.mean_cepstra is not None else None
         scores = np.full(activity.shape[1], -np.inf)
-        distances = None
-        if with_distances and self.mean_cepstra is not None:
-            distances = np.full(activity.shape[1], np.inf)
+        distances = None if take is None else np.full(activity.shape[1], np.inf)
         cepstra = band_cepstra(log_mel, band)
         for k in range(activity.shape[1]):
             if np.count_nonzero(alone[:, k]) >= MIN_SPEAKER_FRAMES:
                 x = voice_frames(log_mel, alone[:, k], band, cepstra, max_frames=MAX_SCORED_FRAMES)
                 scores[k] = verification_score(background, self.means[band], x)
-                if distances is not None and self.mean_cepstra is not None:
+                if distances is not None:
                     own = cepstra[0][alone[:, k]].mean(axis=0, dtype=np.float64)
-                    distances[k] = float(np.sqrt(np.mean(np.square(own - self.mean_cepstra[band]))))
+                    distances[k] = float(np.sqrt(np.mean(np.square(own - take))))
         return scores, distances
 
     def match(self, log_mel: np.ndarray, activity: np.ndarray) -> int | None:
